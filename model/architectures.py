@@ -1,0 +1,133 @@
+"""Network architectures built from a few hyperparameters.
+
+``build_network(config, rng)`` turns a :class:`TrainConfig` into a fresh network
+whose every random draw (initial weights, dropout masks) comes from ``rng``.
+
+- ``mlp``: 784 -> hidden... -> 10 with ReLU or sigmoid hidden units and optional
+  dropout after each hidden layer.
+- ``cnn``: two 5x5 convolution blocks (conv, batch norm, ReLU, 2x2 max pool) with
+  32 and 64 filters, then a dense layer with dropout and the 10 outputs; input
+  ``(28, 28, 1)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+import numpy as np
+
+from model.conv import BatchNorm, Conv2D, MaxPool2D
+from model.layers import Dense, Dropout, Flatten, Layer, ReLU, Sigmoid
+from model.network import Network
+
+
+@dataclass
+class TrainConfig:
+    """Everything that decides a training run; saved in the weights file."""
+
+    arch: str = "mlp"
+    hidden: list[int] = field(default_factory=lambda: [512])
+    activation: str = "relu"
+    init: str = "he_normal"
+    loss: str = "softmax_cross_entropy"
+    dropout: float = 0.0
+    conv_filters: list[int] = field(default_factory=lambda: [32, 64])
+    optimizer: str = "nesterov"
+    lr: float = 0.1
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    schedule: str = "cosine"
+    warmup: float = 0.0
+    epochs: int = 20
+    batch_size: int = 128
+    seed: int = 0
+    val_size: int = 5000
+    augment: bool = False
+    train_subset: int = 0  # 0: the whole training split
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def mlp_layers(config: TrainConfig, rng: np.random.Generator) -> list[Layer]:
+    layers: list[Layer] = []
+    sizes = [784, *config.hidden]
+    for n_in, n_out in zip(sizes, sizes[1:], strict=False):
+        layers.append(Dense(n_in, n_out, config.init, rng))
+        layers.append(ReLU() if config.activation == "relu" else Sigmoid())
+        if config.dropout:
+            layers.append(Dropout(config.dropout, rng))
+    layers.append(Dense(sizes[-1], 10, config.init, rng))
+    return layers
+
+
+def cnn_layers(config: TrainConfig, rng: np.random.Generator) -> list[Layer]:
+    layers: list[Layer] = []
+    channels, size = 1, 28
+    for filters in config.conv_filters:
+        layers += [
+            Conv2D(channels, filters, kernel=5, padding=2, init="he_normal", rng=rng),
+            BatchNorm(filters),
+            ReLU(),
+            MaxPool2D(2),
+        ]
+        channels, size = filters, size // 2
+    layers.append(Flatten())
+    features = size * size * channels
+    for width in config.hidden:
+        layers += [Dense(features, width, "he_normal", rng), ReLU()]
+        if config.dropout:
+            layers.append(Dropout(config.dropout, rng))
+        features = width
+    layers.append(Dense(features, 10, "he_normal", rng))
+    return layers
+
+
+def build_network(config: TrainConfig, rng: np.random.Generator) -> Network:
+    if config.activation not in ("relu", "sigmoid"):
+        raise ValueError(f"unknown activation {config.activation!r}; known: relu, sigmoid")
+    if config.arch == "mlp":
+        return Network(mlp_layers(config, rng), (784,), config.loss)
+    if config.arch == "cnn":
+        return Network(cnn_layers(config, rng), (28, 28, 1), config.loss)
+    raise ValueError(f"unknown architecture {config.arch!r}; known: mlp, cnn")
+
+
+#: Named, documented training recipes (``digits train --preset NAME``).
+PRESETS: dict[str, TrainConfig] = {
+    # Nielsen, "Neural Networks and Deep Learning", ch. 1: network.py
+    "nielsen": TrainConfig(
+        hidden=[30], activation="sigmoid", init="standard_normal", loss="quadratic",
+        optimizer="sgd", momentum=0.0, lr=3.0, schedule="constant", epochs=30, batch_size=10,
+        val_size=10000,
+    ),
+    # Nielsen ch. 3: network2.py, the coursework network: cross-entropy, L2, 1/sqrt(n_in) init
+    "coursework": TrainConfig(
+        hidden=[100], activation="sigmoid", init="scaled_normal", loss="sigmoid_cross_entropy",
+        optimizer="sgd", momentum=0.0, lr=0.5, weight_decay=5.0 / 50000, schedule="constant",
+        epochs=30, batch_size=10, val_size=10000,
+    ),
+    # the 784-256-10 ReLU/softmax network of the source reports
+    "relu256": TrainConfig(
+        hidden=[256], optimizer="sgd", momentum=0.0, lr=0.1, schedule="constant",
+        epochs=20, batch_size=128,
+    ),
+    # the shipped MLP: weights/mlp.json
+    "mlp": TrainConfig(
+        hidden=[800], dropout=0.3, optimizer="nesterov", lr=0.05, momentum=0.9,
+        weight_decay=5e-5, schedule="cosine", warmup=0.5, epochs=40, batch_size=128,
+        augment=True,
+    ),
+    # the shipped CNN: weights/cnn.json
+    "cnn": TrainConfig(
+        arch="cnn", hidden=[256], dropout=0.3, conv_filters=[32, 64], optimizer="nesterov",
+        lr=0.05, momentum=0.9, weight_decay=5e-5, schedule="cosine", warmup=0.5, epochs=30,
+        batch_size=128, augment=True,
+    ),
+}

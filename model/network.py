@@ -1,0 +1,93 @@
+"""The sequential network: layers in a row, an output loss, and an input shape.
+
+``Network`` owns the layer list, the loss that turns its last outputs into
+probabilities, and the calibration temperature fitted after training. It hides
+the input layout: ``predict_proba`` takes MNIST-style images ``(n, 28, 28)`` (or
+already flat ``(n, 784)``) and reshapes them to what the first layer expects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from model.layers import Array, Layer
+from model.losses import Loss, get_loss
+
+
+class Network:
+    def __init__(
+        self,
+        layers: list[Layer],
+        input_shape: tuple[int, ...] = (784,),
+        loss: str = "softmax_cross_entropy",
+        temperature: float = 1.0,
+    ) -> None:
+        self.layers = layers
+        self.input_shape = tuple(input_shape)
+        self.loss: Loss = get_loss(loss)
+        self.temperature = float(temperature)
+
+    # -- the forward/backward protocol, for the whole stack ------------------------------
+    def forward(self, x: Array, training: bool = False) -> Array:
+        """``(batch, *input_shape) -> (batch, 10)`` logits."""
+        for layer in self.layers:
+            x = layer.forward(x, training)
+        return x
+
+    def backward(self, grad: Array) -> Array:
+        for layer in reversed(self.layers):
+            grad = layer.backward(grad)
+        return grad
+
+    def train_step(self, x: Array, labels: Array) -> tuple[float, Array]:
+        """Forward and backward on one batch; returns the loss and the logits."""
+        logits = self.forward(x, training=True)
+        loss, grad = self.loss(logits, labels)
+        self.backward(grad)
+        return loss, logits
+
+    # -- inference ---------------------------------------------------------------------
+    def prepare(self, images: Array) -> Array:
+        """Images ``(n, 28, 28)`` or ``(n, 784)`` in [0, 1] -> ``(n, *input_shape)`` float32."""
+        x = np.asarray(images, dtype=np.float32)
+        return x.reshape((x.shape[0], *self.input_shape))
+
+    def logits(self, images: Array, batch_size: int = 1000) -> Array:
+        x = self.prepare(images)
+        parts = [self.forward(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
+        return np.concatenate(parts) if parts else np.zeros((0, 10), np.float32)
+
+    def predict_proba(self, images: Array, calibrated: bool = True) -> Array:
+        """``(n, 28, 28)`` -> ``(n, 10)`` probabilities (temperature-scaled when calibrated)."""
+        logits = self.logits(images)
+        if calibrated and self.temperature != 1.0:
+            logits = logits / np.float32(self.temperature)
+        return self.loss.probabilities(logits).astype(np.float32)
+
+    def predict(self, images: Array) -> Array:
+        return self.predict_proba(images, calibrated=False).argmax(axis=1)
+
+    # -- parameters --------------------------------------------------------------------
+    def parameters(self) -> Iterator[tuple[Layer, str]]:
+        """Every trainable (layer, key) pair, in layer order."""
+        for layer in self.layers:
+            for key in layer.params:
+                yield layer, key
+
+    def parameter_count(self) -> int:
+        return int(sum(layer.params[key].size for layer, key in self.parameters()))
+
+    def snapshot(self) -> list[dict[str, Array]]:
+        """A deep copy of every layer's parameters and state (for keeping the best epoch)."""
+        return [
+            {k: v.copy() for k, v in {**layer.params, **layer.state}.items()}
+            for layer in self.layers
+        ]
+
+    def restore(self, snapshot: list[dict[str, Array]]) -> None:
+        for layer, saved in zip(self.layers, snapshot, strict=True):
+            for key, value in saved.items():
+                target = layer.params if key in layer.params else layer.state
+                target[key] = value.copy()

@@ -1,0 +1,160 @@
+"""The training loop: minibatches, schedule, validation, history, best weights.
+
+``train(config, data)`` builds a network from the config with one seeded
+generator, trains it on the training split (augmented on the fly when asked),
+measures the validation split after every epoch and keeps the weights of the
+best validation epoch. Ctrl-C (``KeyboardInterrupt``) ends training cleanly: the
+best weights so far are restored and the run is marked as interrupted, so the
+caller can still save them. The same seed gives the same weights.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from model.architectures import TrainConfig, build_network
+from model.augment import AugmentConfig, augment_batch
+from model.evaluation import accuracy
+from model.mnist import MNIST, to_float
+from model.network import Network
+from model.optimizers import Optimizer, Schedule, make_optimizer
+
+Array = np.ndarray
+
+
+@dataclass
+class TrainResult:
+    network: Network
+    history: list[dict[str, float]] = field(default_factory=list)
+    best_epoch: int = 0
+    best_val_accuracy: float = 0.0
+    interrupted: bool = False
+    seconds: float = 0.0
+
+
+class Progress:
+    """Callbacks the loop reports to; the default one is silent."""
+
+    def start_epoch(self, epoch: int, epochs: int, steps: int) -> None: ...
+
+    def step(self, loss: float, accuracy: float, images_per_s: float) -> None: ...
+
+    def end_epoch(self, record: dict[str, float]) -> None: ...
+
+
+def batches(n: int, batch_size: int, rng: np.random.Generator) -> Iterator[Array]:
+    order = rng.permutation(n)
+    for start in range(0, n, batch_size):
+        yield order[start : start + batch_size]
+
+
+@dataclass
+class Split:
+    train_x: Array  # (n, 28, 28) float32
+    train_y: Array
+    val_x: Array
+    val_y: Array
+
+
+def make_split(config: TrainConfig, data: MNIST, rng: np.random.Generator) -> Split:
+    tx, ty, vx, vy = data.split_validation(config.val_size, rng)
+    if config.train_subset:
+        tx, ty = tx[: config.train_subset], ty[: config.train_subset]
+    return Split(to_float(tx), ty, to_float(vx), vy)
+
+
+def run_epoch(
+    network: Network,
+    optimizer: Optimizer,
+    schedule: Callable[[float], float],
+    split: Split,
+    epoch: int,
+    config: TrainConfig,
+    rng: np.random.Generator,
+    progress: Progress,
+) -> tuple[float, float]:
+    """One pass over the training split; returns the mean loss and accuracy."""
+    n = len(split.train_y)
+    steps = -(-n // config.batch_size)
+    progress.start_epoch(epoch, config.epochs, steps)
+    aug = AugmentConfig() if config.augment else None
+    total_loss = total_correct = seen = 0.0
+    start = time.perf_counter()
+    for step, idx in enumerate(batches(n, config.batch_size, rng)):
+        x = split.train_x[idx]
+        if aug is not None:
+            x = augment_batch(x, rng, aug)
+        optimizer.lr = schedule(epoch + step / steps)
+        loss, logits = network.train_step(network.prepare(x), split.train_y[idx])
+        optimizer.step(network)
+        total_loss += loss * len(idx)
+        total_correct += float((logits.argmax(axis=1) == split.train_y[idx]).sum())
+        seen += len(idx)
+        progress.step(total_loss / seen, total_correct / seen, seen / (time.perf_counter() - start))
+    return total_loss / seen, total_correct / seen
+
+
+def validation_loss(network: Network, x: Array, y: Array) -> float:
+    logits = network.logits(x)
+    return network.loss(logits, y)[0]
+
+
+def train(
+    config: TrainConfig,
+    data: MNIST,
+    progress: Progress | None = None,
+) -> TrainResult:
+    rng = np.random.default_rng(config.seed)
+    split = make_split(config, data, rng)
+    network = build_network(config, rng)
+    optimizer = make_optimizer(config.optimizer, config.lr, config.momentum, config.weight_decay)
+    schedule = Schedule(config.schedule, config.lr, config.epochs, warmup=config.warmup)
+    progress = progress or Progress()
+    result = TrainResult(network)
+    best = network.snapshot()
+    began = time.perf_counter()
+    try:
+        for epoch in range(config.epochs):
+            t0 = time.perf_counter()
+            loss, acc = run_epoch(network, optimizer, schedule, split, epoch, config, rng, progress)
+            seconds = time.perf_counter() - t0
+            record = {
+                "epoch": epoch + 1,
+                "loss": loss,
+                "accuracy": acc,
+                "val_loss": validation_loss(network, split.val_x, split.val_y),
+                "val_accuracy": accuracy(network, split.val_x, split.val_y),
+                "lr": schedule(epoch + 1),
+                "seconds": seconds,
+                "images_per_s": len(split.train_y) / seconds,
+            }
+            result.history.append(record)
+            progress.end_epoch(record)
+            if record["val_accuracy"] >= result.best_val_accuracy:
+                result.best_val_accuracy, result.best_epoch = record["val_accuracy"], epoch + 1
+                best = network.snapshot()
+    except KeyboardInterrupt:
+        result.interrupted = True
+    network.restore(best)
+    result.seconds = time.perf_counter() - began
+    return result
+
+
+def training_record(config: TrainConfig, result: TrainResult, extra: dict[str, Any]) -> dict[str, Any]:
+    """The ``training`` section of the weights file."""
+    return {
+        "hyperparameters": config.to_dict(),
+        "seed": config.seed,
+        "augmentation": AugmentConfig().to_dict() if config.augment else None,
+        "history": result.history,
+        "best_epoch": result.best_epoch,
+        "val_accuracy": result.best_val_accuracy,
+        "interrupted": result.interrupted,
+        "seconds": round(result.seconds, 1),
+        **extra,
+    }
