@@ -1,0 +1,117 @@
+"""Connected components of a binary mask, found through its horizontal runs.
+
+A mask row is a handful of runs of ink; two runs on neighbouring rows touch
+(8-connectivity) when their column ranges overlap or meet at a corner. Runs are
+found with one vectorised difference, touching pairs with two binary searches,
+and the groups by min-label propagation with pointer jumping over the run graph,
+so the cost follows the number of runs (hundreds for a digit), not the pixels.
+Only pure NumPy: no SciPy at run time.
+
+``Components`` gives each component's area and bounding box, and paints the
+mask of any subset of them back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Components:
+    """The components of a ``height x width`` mask; boxes are ``x0, y0, x1, y1`` (exclusive)."""
+
+    shape: tuple[int, int]
+    rows: np.ndarray  # run row
+    starts: np.ndarray  # run first column
+    ends: np.ndarray  # run end column (exclusive)
+    run_label: np.ndarray  # component of each run, 0..count-1
+    areas: np.ndarray  # pixels per component
+    boxes: np.ndarray  # (count, 4) x0, y0, x1, y1
+
+    @property
+    def count(self) -> int:
+        return len(self.areas)
+
+    def mask(self, ids: np.ndarray | list[int]) -> np.ndarray:
+        """The boolean mask of the components ``ids``."""
+        keep = np.isin(self.run_label, np.asarray(ids, dtype=np.int64))
+        return paint_runs(self.shape, self.rows[keep], self.starts[keep], self.ends[keep])
+
+
+def find_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row, start and end (exclusive) of every horizontal run, in row-major order."""
+    padded = np.zeros((mask.shape[0], mask.shape[1] + 2), dtype=np.int8)
+    padded[:, 1:-1] = mask
+    step = np.diff(padded, axis=1)
+    rows, starts = np.nonzero(step == 1)
+    _rows, ends = np.nonzero(step == -1)
+    return rows, starts, ends
+
+
+def touching_pairs(
+    rows: np.ndarray, starts: np.ndarray, ends: np.ndarray, width: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs (a, b) of runs where b is on the row below a and touches it."""
+    key = np.int64(width + 2)
+    start_key = rows.astype(np.int64) * key + starts
+    end_key = rows.astype(np.int64) * key + ends
+    below = (rows.astype(np.int64) + 1) * key
+    first = np.searchsorted(end_key, below + starts, side="left")
+    last = np.searchsorted(start_key, below + ends, side="right")
+    counts = np.maximum(last - first, 0)
+    a = np.repeat(np.arange(len(rows)), counts)
+    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    b = np.repeat(first, counts) + offsets
+    return a, b
+
+
+def group_labels(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Component label 0..k-1 of each of ``n`` nodes joined by the edges (a, b)."""
+    label = np.arange(n)
+    while True:
+        low = np.minimum(label[a], label[b])
+        new = label.copy()
+        np.minimum.at(new, a, low)
+        np.minimum.at(new, b, low)
+        new = new[new]
+        new = new[new]
+        if np.array_equal(new, label):
+            break
+        label = new
+    return np.unique(label, return_inverse=True)[1].reshape(-1)
+
+
+def label_components(mask: np.ndarray) -> Components:
+    """The 8-connected components of a boolean mask."""
+    rows, starts, ends = find_runs(mask)
+    a, b = touching_pairs(rows, starts, ends, mask.shape[1])
+    run_label = group_labels(len(rows), a, b)
+    count = int(run_label.max()) + 1 if len(run_label) else 0
+    areas = np.bincount(run_label, weights=ends - starts, minlength=count).astype(np.int64)
+    boxes = np.zeros((count, 4), dtype=np.int64)
+    if count:
+        boxes[:, 0] = _reduce(np.minimum, run_label, starts, count, mask.shape[1])
+        boxes[:, 1] = _reduce(np.minimum, run_label, rows, count, mask.shape[0])
+        boxes[:, 2] = _reduce(np.maximum, run_label, ends, count, 0)
+        boxes[:, 3] = _reduce(np.maximum, run_label, rows + 1, count, 0)
+    return Components(mask.shape, rows, starts, ends, run_label, areas, boxes)
+
+
+def _reduce(
+    ufunc: np.ufunc, label: np.ndarray, values: np.ndarray, count: int, init: int
+) -> np.ndarray:
+    out = np.full(count, init, dtype=np.int64)
+    ufunc.at(out, label, values)
+    return out
+
+
+def paint_runs(
+    shape: tuple[int, int], rows: np.ndarray, starts: np.ndarray, ends: np.ndarray
+) -> np.ndarray:
+    """Boolean mask with the given runs set."""
+    edges = np.zeros((shape[0], shape[1] + 1), dtype=np.int32)
+    np.add.at(edges, (rows, starts), 1)
+    np.add.at(edges, (rows, ends), -1)
+    return np.cumsum(edges, axis=1)[:, :-1] > 0

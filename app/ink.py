@@ -1,0 +1,220 @@
+"""Ink, not paper: from a grey image to how much ink each pixel holds.
+
+The analysis runs on a small copy of the image (its longer side at most a few
+hundred pixels, box-averaged by Pillow), so its cost does not grow with the
+photo:
+
+1. **Polarity.** Paper is the majority of pixels and ink departs from it to one
+   side. The image minus a coarse, polarity-neutral local median (so lighting
+   gradients cancel) has its strong deviations on the ink's side: darker for
+   pen on paper, lighter for chalk on a board. Light ink is handled by
+   inverting the image, so everything after sees dark ink on light paper.
+2. **Paper.** The paper's brightness is estimated on a coarse grid of blocks (a
+   bright percentile of each block), then a grey closing over the grid fills
+   blocks covered by fat strokes while keeping the edges of shadows. Ink is the
+   fraction of light the paper would have reflected that is missing:
+   ``1 - grey / paper``, which removes uneven lighting and soft shadows.
+3. **Threshold.** The paper's noise is measured (median absolute deviation);
+   Otsu's threshold is computed on the pixels that stand out of that noise, so
+   it separates faint structure (printed grid lines, stroke edges, texture)
+   from the strokes, whatever the pen and the light. Too little contrast over
+   the noise means there is no ink: a blank canvas, a blank photo, pure noise.
+4. **Soft ink.** Ink values are mapped linearly between a low level (below the
+   threshold) and the strokes' typical level, so strokes keep their grey,
+   anti-aliased edges while paper, specks of noise and faint grid lines go to 0.
+
+``InkMap`` keeps what is needed to compute the same ink values again at a
+higher resolution for a crop (``InkMap.ink_in``), which is how each digit is
+finally cut out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageOps
+
+Array = np.ndarray
+
+#: Longer side of the analysis copy.
+ANALYSIS_SIDE = 200
+#: Blocks of the paper grid per shorter side of the analysis copy (at least).
+PAPER_BLOCKS = 12
+#: Bright percentile of a block taken as its paper level.
+PAPER_PERCENTILE = 80
+#: Strongest ink needed to see anything, as a fraction of the paper's light ...
+MIN_CONTRAST = 0.1
+#: ... and as a multiple of the paper's noise.
+MIN_SNR = 7.0
+
+
+@dataclass
+class InkMap:
+    """The ink analysis of one image: its small copy, threshold and ink levels."""
+
+    grey: Image.Image  # full-resolution grey (L), inverted when the ink is light
+    scale: int  # full-resolution pixels per analysis pixel
+    paper_grid: Image.Image  # F image, one pixel per block of ``block`` analysis pixels
+    block: int
+    ink: Array  # analysis-resolution ink, 0 = paper (not soft-thresholded)
+    threshold: float  # ink level separating strokes from paper and faint structure
+    low: float  # soft ink: 0 at and below this level ...
+    high: float  # ... 1 at and above this one
+    noise: float  # paper noise (robust standard deviation of the ink values)
+    light_ink: bool
+    reason: str | None  # why there is no ink, or None
+
+    @property
+    def empty(self) -> bool:
+        return self.reason is not None
+
+    @property
+    def mask(self) -> Array:
+        """Analysis-resolution pixels that are ink."""
+        return self.ink > self.threshold
+
+    def paper_in(self, box: tuple[int, int, int, int], size: tuple[int, int]) -> Array:
+        """The paper level over a full-resolution ``box``, sampled at ``size``."""
+        unit = float(self.block * self.scale)
+        src = tuple(v / unit for v in box)
+        paper = self.paper_grid.resize(size, Image.Resampling.BILINEAR, box=src)  # type: ignore[arg-type]
+        return np.asarray(paper, dtype=np.float32)
+
+    def ink_in(self, box: tuple[int, int, int, int], reduce: int = 1) -> Array:
+        """Soft ink (0..1) of a full-resolution ``box``, box-averaged by ``reduce``."""
+        crop = self.grey.crop(box)
+        if reduce > 1:
+            crop = crop.reduce(reduce)
+        grey = np.asarray(crop, dtype=np.float32) * np.float32(1 / 255)
+        paper = self.paper_in(box, crop.size)
+        return self.soften(ink_from(grey, paper))
+
+    def soften(self, ink: Array) -> Array:
+        scaled = (ink - np.float32(self.low)) * np.float32(1.0 / (self.high - self.low))
+        return np.clip(scaled, 0.0, 1.0, out=scaled)
+
+
+def ink_from(grey: Array, paper: Array) -> Array:
+    """Missing fraction of the paper's light: 0 on paper, near 1 for black ink."""
+    return np.float32(1.0) - grey / np.maximum(paper, np.float32(1 / 255))
+
+
+def analysis_scale(size: tuple[int, int], side: int = ANALYSIS_SIDE) -> int:
+    return max(1, -(-max(size) // side))
+
+
+def _blocks(values: Array, block: int) -> Array:
+    """``(rows, cols, block * block)`` view of an edge-padded 2-D array."""
+    h, w = values.shape
+    ph, pw = -(-h // block) * block, -(-w // block) * block
+    padded = np.pad(values, ((0, ph - h), (0, pw - w)), mode="edge")
+    tiles = padded.reshape(ph // block, block, pw // block, block).swapaxes(1, 2)
+    return tiles.reshape(ph // block, pw // block, block * block)
+
+
+def _filter3(values: Array, reduce: np.ufunc, passes: int = 1) -> Array:
+    """Grey dilation or erosion of a small grid with a 3x3 square, ``passes`` times."""
+    out = values
+    for _ in range(passes):
+        padded = np.pad(out, 1, mode="edge")
+        h, w = out.shape
+        shifts = [padded[dy : dy + h, dx : dx + w] for dy in range(3) for dx in range(3)]
+        out = reduce.reduce(np.stack(shifts), axis=0)
+    return out
+
+
+def upsample(grid: Array, block: int, shape: tuple[int, int]) -> Array:
+    """Bilinear upsampling of a block grid onto the analysis pixels it covers."""
+    image = Image.fromarray(grid.astype(np.float32), "F")
+    box = (0.0, 0.0, shape[1] / block, shape[0] / block)
+    return np.asarray(image.resize((shape[1], shape[0]), Image.Resampling.BILINEAR, box=box))
+
+
+def block_size(shape: tuple[int, int]) -> int:
+    return max(2, min(shape) // PAPER_BLOCKS)
+
+
+def ink_is_light(small: Array) -> bool:
+    """Whether the strong departures from the local median are brighter than it."""
+    block = block_size(small.shape)
+    median = np.median(_blocks(small, block), axis=2)
+    deviation = small - upsample(median, block, small.shape)
+    spread = float(np.median(np.abs(deviation))) * 3.0 + 0.02
+    darker = np.clip(-deviation - spread, 0.0, None)
+    lighter = np.clip(deviation - spread, 0.0, None)
+    return float(np.square(lighter).sum()) > float(np.square(darker).sum())
+
+
+def paper_grid(small: Array, block: int) -> Array:
+    """Paper brightness per block: a bright percentile, then a grey closing over blocks."""
+    level = np.percentile(_blocks(small, block), PAPER_PERCENTILE, axis=2)
+    passes = 2
+    closed = _filter3(_filter3(level, np.maximum, passes), np.minimum, passes)
+    return np.maximum(closed, level)
+
+
+def otsu(values: Array, bins: int = 64) -> float:
+    """Otsu's threshold: the cut maximising the between-class variance."""
+    low, high = float(values.min()), float(values.max())
+    if high - low < 1e-6:
+        return low
+    counts, edges = np.histogram(values, bins=bins, range=(low, high))
+    centres = (edges[:-1] + edges[1:]) / 2
+    weight = np.cumsum(counts).astype(np.float64)
+    mass = np.cumsum(counts * centres)
+    total, total_mass = weight[-1], mass[-1]
+    other = total - weight
+    with np.errstate(divide="ignore", invalid="ignore"):
+        between = (mass * total - total_mass * weight) ** 2 / (weight * other)
+    between[~np.isfinite(between)] = -1.0
+    return float(edges[int(np.argmax(between)) + 1])
+
+
+def robust_noise(ink: Array) -> float:
+    """Standard deviation of the paper's ink values, from their median absolute deviation."""
+    return float(np.median(np.abs(ink - np.median(ink)))) * 1.4826
+
+
+def _box3(values: Array) -> Array:
+    padded = np.pad(values, 1, mode="edge")
+    h, w = values.shape
+    total = np.zeros_like(values)
+    for dy in range(3):
+        for dx in range(3):
+            total += padded[dy : dy + h, dx : dx + w]
+    return total / np.float32(9.0)
+
+
+def analyse(grey: Image.Image, side: int = ANALYSIS_SIDE) -> InkMap:
+    """Polarity, paper, noise, threshold and ink levels of a grey (L) image."""
+    scale = analysis_scale(grey.size, side)
+    small_image = grey.reduce(scale) if scale > 1 else grey
+    small = np.asarray(small_image, dtype=np.float32) * np.float32(1 / 255)
+    light = ink_is_light(small)
+    if light:
+        grey, small = ImageOps.invert(grey), np.float32(1.0) - small
+    block = block_size(small.shape)
+    grid = paper_grid(small, block)
+    ink = ink_from(small, upsample(grid, block, small.shape))
+    noise = robust_noise(ink)
+    threshold, low, high, reason = levels(ink, noise)
+    grid_image = Image.fromarray(grid.astype(np.float32), "F")
+    return InkMap(grey, scale, grid_image, block, ink, threshold, low, high, noise, light, reason)
+
+
+def levels(ink: Array, noise: float) -> tuple[float, float, float, str | None]:
+    """Threshold and soft-ink levels, or the reason there is no ink."""
+    strongest = float(_box3(ink).max())
+    floor = max(4.0 * noise, 0.5 * MIN_CONTRAST)
+    if strongest < MIN_CONTRAST:
+        return 1.0, 0.0, 1.0, "No digit found: the image is blank."
+    if strongest < MIN_SNR * noise:
+        return 1.0, 0.0, 1.0, "No digit found: the image looks like noise, not writing."
+    candidates = ink[ink > floor]
+    threshold = max(otsu(candidates), floor) if candidates.size > 8 else floor
+    strokes = ink[ink > threshold]
+    high = float(np.percentile(strokes, 75)) if strokes.size else strongest
+    high = max(high, threshold + 0.05)
+    low = max(floor, threshold - 0.5 * (high - threshold))
+    return threshold, low, high, None
