@@ -1,0 +1,114 @@
+"""The Digits web service: ``app.main:app``, assembled from its parts.
+
+``create_app(settings)`` builds the FastAPI application: the REST endpoints
+(``app.api``), the drawing page (``app.pages``) and its files under ``/static``,
+JSON error handlers, and the middleware (request ids and access log, body size
+limit, security headers, optional CORS). The ``lifespan`` loads every model once
+at start-up; when a weights file is missing or invalid the server stops at once
+with one line that names the file and the problem.
+
+``app`` is the instance uvicorn serves (``uvicorn app.main:app``, ``digits
+serve``); its settings come from the ``DIGITS_*`` environment variables
+(``app.settings``). Tests call ``create_app(Settings(...))``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
+
+from app import api, pages
+from app.describe import model_info
+from app.guards import BodyLimit, SecurityHeaders, StartupFailure
+from app.handlers import install_error_handlers
+from app.logs import AccessLog, configure_logging
+from app.registry import ModelLoadError, load_models
+from app.settings import Settings
+
+logger = logging.getLogger("digits.server")
+
+DESCRIPTION = """
+Recognises handwritten digits with a small neural network written in NumPy.
+
+Send an image as a multipart file (`curl -F file=@seven.png http://localhost:8000/predict`),
+as JSON `{"image": "data:image/png;base64,..."}` (what a canvas's `toDataURL()` gives), or as
+JSON `{"pixels": [[...]]}` (28 rows of 28 values, ink high, 0..255 or 0..1).
+
+Probabilities are calibrated; a confidence below the server's threshold gives
+`"status": "unsure"`. Every error is JSON `{"detail": "..."}` with a sentence saying what
+was wrong.
+"""
+
+
+def package_version() -> str:
+    try:
+        return version("digits")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.log_level)
+        try:
+            registry = await run_in_threadpool(load_models, settings)
+        except ModelLoadError as exc:
+            app.state.startup_error = f"digits: cannot start: {exc}"
+            logger.critical(app.state.startup_error)
+            raise
+        app.state.registry = registry
+        app.state.model_info = model_info(registry.get())
+        logger.info(
+            "models loaded",
+            extra={"models": registry.names, "default_model": registry.default},
+        )
+        yield
+        app.state.registry = None
+
+    app = FastAPI(
+        title="Digits",
+        version=package_version(),
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_tags=[
+            {"name": "predict", "description": "Recognise digits in images."},
+            {"name": "service", "description": "Health and model information."},
+        ],
+    )
+    app.state.settings = settings
+    app.state.registry = None
+    install_error_handlers(app)
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=settings.static_dir, check_dir=False), name="static")
+    add_middleware(app, settings)
+    return app
+
+
+def add_middleware(app: FastAPI, settings: Settings) -> None:
+    """Innermost first: body limit, CORS, security headers, access log, start-up message."""
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID"],
+        )
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(AccessLog, enabled=settings.access_log)
+    app.add_middleware(StartupFailure)
+
+
+app = create_app()
