@@ -63,8 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             registry = await run_in_threadpool(load_models, settings)
         except ModelLoadError as exc:
-            app.state.startup_error = f"digits: cannot start: {exc}"
-            logger.critical(app.state.startup_error)
+            app.state.startup_error = f"digits: cannot start: {exc}"  # see StartupFailure
             raise
         app.state.registry = registry
         app.state.model_info = model_info(registry.get())

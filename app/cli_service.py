@@ -1,0 +1,176 @@
+"""``digits serve`` and ``digits predict``: the service, on a port or offline on files.
+
+``digits serve`` runs uvicorn on ``app.main:app`` with ``--host``, ``--port`` and
+``--workers`` (defaults from ``DIGITS_HOST``/``DIGITS_PORT``/``DIGITS_WORKERS``).
+It loads the models once before starting, so a missing or invalid weights file
+stops it with one line naming the file instead of a crash loop of workers.
+Options it is given become ``DIGITS_*`` variables, which the workers read.
+
+``digits predict FILE...`` reads images (``-`` for standard input) through the
+same pipeline and predictor as the API. By default it prints one line per file;
+``--json`` prints, for each file, one JSON document exactly shaped like the
+answer of ``POST /predict`` (or ``/predict/number`` with ``--number``). A file
+that cannot be read prints its error to stderr and makes the exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from app.errors import InputError
+from app.inputs import image_bytes
+from app.registry import ModelLoadError, ModelRegistry, load_models
+from app.settings import LOG_LEVELS, Settings, SettingsError
+
+EXIT_INPUT_ERROR = 1
+EXIT_SETUP_ERROR = 2
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``serve`` and ``predict`` to the ``digits`` command."""
+    serve = subparsers.add_parser(
+        "serve",
+        help="run the web service (API, docs and drawing page)",
+        description="Run the web service with uvicorn. Settings not given here come from "
+        "DIGITS_* environment variables (see app/settings.py).",
+    )
+    serve.add_argument("--host", help="address to bind (default 127.0.0.1, DIGITS_HOST)")
+    serve.add_argument("--port", type=int, help="port (default 8000, DIGITS_PORT)")
+    serve.add_argument("--workers", type=int, help="worker processes (default 1, DIGITS_WORKERS)")
+    serve.add_argument("--log-level", choices=LOG_LEVELS, help="default info (DIGITS_LOG_LEVEL)")
+    _add_model_options(serve)
+    serve.set_defaults(handler=run_serve)
+
+    predict = subparsers.add_parser(
+        "predict",
+        help="recognise digits in image files, offline",
+        description="Recognise the digit in each image file with the same pipeline as the API.",
+    )
+    predict.add_argument("files", nargs="+", help="image files (PNG, JPEG, ...); - for stdin")
+    predict.add_argument(
+        "--number", action="store_true", help="read a number of several digits per image"
+    )
+    predict.add_argument(
+        "--json", action="store_true", help="print the API's JSON, one document per file"
+    )
+    predict.add_argument("--top-k", type=int, default=3, help="ranked candidates (1-10)")
+    predict.add_argument(
+        "--include-image", action="store_true", help="add the 28x28 image as a data URL"
+    )
+    _add_model_options(predict)
+    predict.set_defaults(handler=run_predict)
+
+
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", help="default model name, e.g. cnn or mlp (DIGITS_MODEL)")
+    parser.add_argument("--weights", type=Path, help="serve this one weights file (DIGITS_WEIGHTS)")
+    parser.add_argument(
+        "--models-dir", type=Path, help="folder of <name>.json weights (DIGITS_MODELS_DIR)"
+    )
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """The environment's settings with the command line's options on top.
+
+    The options are written back to ``os.environ`` so uvicorn's workers, which
+    build their own settings from the environment, see them too.
+    """
+    overrides = {
+        "DIGITS_HOST": getattr(args, "host", None),
+        "DIGITS_PORT": getattr(args, "port", None),
+        "DIGITS_WORKERS": getattr(args, "workers", None),
+        "DIGITS_LOG_LEVEL": getattr(args, "log_level", None),
+        "DIGITS_MODEL": args.model,
+        "DIGITS_WEIGHTS": args.weights,
+        "DIGITS_MODELS_DIR": args.models_dir,
+    }
+    for name, value in overrides.items():
+        if value is not None:
+            os.environ[name] = str(Path(value).resolve()) if isinstance(value, Path) else str(value)
+    return Settings.from_env()
+
+
+def _setup(args: argparse.Namespace, command: str) -> tuple[Settings, ModelRegistry] | None:
+    try:
+        settings = settings_from(args)
+        return settings, load_models(settings)
+    except (SettingsError, ModelLoadError) as exc:
+        print(f"digits {command}: {exc}", file=sys.stderr)
+        return None
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    ready = _setup(args, "serve")
+    if ready is None:
+        return EXIT_SETUP_ERROR
+    settings, registry = ready
+    print(
+        f"digits serve: models {', '.join(registry.names)} (default {registry.default}); "
+        f"http://{settings.host}:{settings.port}/ (API docs at /docs)",
+        file=sys.stderr,
+    )
+    uvicorn.run(
+        "app.main:app",
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level,
+        access_log=False,
+    )
+    return 0
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    from app.predictor import Options, predict_digit, predict_number
+
+    if not 1 <= args.top_k <= 10:
+        print("digits predict: --top-k must be between 1 and 10", file=sys.stderr)
+        return EXIT_SETUP_ERROR
+    ready = _setup(args, "predict")
+    if ready is None:
+        return EXIT_SETUP_ERROR
+    settings, registry = ready
+    model = registry.get()
+    options = Options(
+        top_k=args.top_k,
+        include_image=args.include_image,
+        unsure_threshold=settings.unsure_threshold,
+        max_pixels=settings.max_pixels,
+    )
+    status = 0
+    for name in args.files:
+        try:
+            source = image_bytes(
+                read_file(name, settings.max_upload_bytes), settings.max_upload_bytes
+            )
+            if args.number:
+                number = predict_number(model, source, options)
+                line = f"{number.number} ({number.confidence:.1%}, {number.status})"
+                document = number.model_dump(mode="json")
+            else:
+                digit = predict_digit(model, source, options)
+                line = f"{digit.digit} ({digit.confidence:.1%}, {digit.status})"
+                document = digit.model_dump(mode="json")
+        except InputError as exc:
+            print(f"{name}: {exc.detail}", file=sys.stderr)
+            status = EXIT_INPUT_ERROR
+            continue
+        print(json.dumps(document) if args.json else f"{name}: {line}")
+    return status
+
+
+def read_file(name: str, max_bytes: int) -> bytes:
+    """A file's bytes (``-``: standard input), at most ``max_bytes + 1`` of them."""
+    try:
+        if name == "-":
+            return sys.stdin.buffer.read(max_bytes + 1)
+        with open(name, "rb") as handle:
+            return handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise InputError(f"cannot read the file ({exc.strerror or exc})") from None
