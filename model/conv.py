@@ -44,6 +44,18 @@ def col2im(cols: Array, padded_shape: tuple[int, ...], kh: int, kw: int, stride:
     return out
 
 
+def chunked_gram(a: Array, b: Array, rows: int = 8192) -> Array:
+    """``a.T @ b`` for tall ``a`` and ``b``, summed over row blocks.
+
+    BLAS is slow on one very tall transposed product; blocks that fit in cache
+    are several times faster.
+    """
+    out = np.zeros((a.shape[1], b.shape[1]), dtype=np.result_type(a, b))
+    for start in range(0, a.shape[0], rows):
+        out += a[start : start + rows].T @ b[start : start + rows]
+    return out
+
+
 class Conv2D(Layer):
     """2-D convolution (cross-correlation) with stride and zero padding.
 
@@ -74,6 +86,8 @@ class Conv2D(Layer):
             "b": np.zeros(filters, dtype=np.float32),
         }
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        #: the network's first layer has no use for dLoss/dInput; skipping it saves a col2im
+        self.input_grad = True
 
     def _pad(self, x: Array) -> Array:
         p = self.padding
@@ -84,15 +98,19 @@ class Conv2D(Layer):
         cols = im2col(xp, self.kernel, self.kernel, self.stride)  # (N, OH, OW, k*k*C)
         w2d = self.params["W"].reshape(-1, self.filters)  # (k*k*C, F)
         self._cache = (cols, xp.shape)
-        return cols @ w2d + self.params["b"]  # (N, OH, OW, F)
+        n, oh, ow, patch = cols.shape
+        out = cols.reshape(-1, patch) @ w2d + self.params["b"]  # one GEMM: (N*OH*OW, F)
+        return out.reshape(n, oh, ow, self.filters)
 
     def backward(self, grad: Array) -> Array:
         cols, padded_shape = self._cache
         g2d = grad.reshape(-1, self.filters)  # (N*OH*OW, F)
         c2d = cols.reshape(g2d.shape[0], -1)  # (N*OH*OW, k*k*C)
-        self.grads["W"][...] = (c2d.T @ g2d).reshape(self.params["W"].shape)
+        self.grads["W"][...] = chunked_gram(c2d, g2d).reshape(self.params["W"].shape)
         self.grads["b"][...] = g2d.sum(axis=0)
-        dcols = grad @ self.params["W"].reshape(-1, self.filters).T  # (N, OH, OW, k*k*C)
+        if not self.input_grad:
+            return np.zeros(padded_shape, dtype=grad.dtype)[:0]
+        dcols = (g2d @ self.params["W"].reshape(-1, self.filters).T).reshape(cols.shape)
         dxp = col2im(dcols, padded_shape, self.kernel, self.kernel, self.stride)
         p = self.padding
         return dxp[:, p : dxp.shape[1] - p, p : dxp.shape[2] - p, :] if p else dxp
@@ -115,7 +133,11 @@ class Conv2D(Layer):
 
 
 class MaxPool2D(Layer):
-    """Max pooling over non-overlapping ``size x size`` windows (floor mode)."""
+    """Max pooling over non-overlapping ``size x size`` windows (floor mode).
+
+    The gradient goes to the window's maximum; tied maxima share it equally
+    (a valid subgradient), which keeps the backward pass a few vectorised ops.
+    """
 
     kind = "maxpool2d"
 
@@ -124,27 +146,27 @@ class MaxPool2D(Layer):
         self.size = size
 
     def _windows(self, x: Array) -> Array:
+        """``(N, H, W, C) -> (N, OH, s, OW, s, C)`` view (floor mode crops the rest)."""
         n, h, w, c = x.shape
         s = self.size
         oh, ow = h // s, w // s
-        x = x[:, : oh * s, : ow * s, :]
-        # (N, OH, s, OW, s, C) -> (N, OH, OW, C, s*s)
-        return x.reshape(n, oh, s, ow, s, c).transpose(0, 1, 3, 5, 2, 4).reshape(n, oh, ow, c, s * s)
+        return x[:, : oh * s, : ow * s, :].reshape(n, oh, s, ow, s, c)
 
     def forward(self, x: Array, training: bool = False) -> Array:
         windows = self._windows(x)
-        self._argmax = windows.argmax(axis=-1)[..., None]  # (N, OH, OW, C, 1)
-        self._shape = x.shape
-        return np.take_along_axis(windows, self._argmax, axis=-1)[..., 0]
+        out = windows.max(axis=(2, 4))  # (N, OH, OW, C)
+        self._cache = (windows, out, x.shape)
+        return out
 
     def backward(self, grad: Array) -> Array:
-        n, oh, ow, c = grad.shape
-        s = self.size
-        windows = np.zeros((n, oh, ow, c, s * s), dtype=grad.dtype)
-        np.put_along_axis(windows, self._argmax, grad[..., None], axis=-1)
-        dx = windows.reshape(n, oh, ow, c, s, s).transpose(0, 1, 4, 2, 5, 3).reshape(n, oh * s, ow * s, c)
-        if dx.shape != self._shape:
-            full = np.zeros(self._shape, dtype=grad.dtype)
+        windows, out, shape = self._cache
+        mask = windows == out[:, :, None, :, None, :]
+        share = grad / mask.sum(axis=(2, 4), dtype=grad.dtype)  # ties split the gradient
+        dwin = mask * share[:, :, None, :, None, :]  # (N, OH, s, OW, s, C)
+        n, oh, s, ow, _, c = dwin.shape
+        dx = dwin.reshape(n, oh * s, ow * s, c)
+        if dx.shape != shape:
+            full = np.zeros(shape, dtype=grad.dtype)
             full[:, : oh * s, : ow * s, :] = dx
             return full
         return dx
@@ -190,7 +212,7 @@ class BatchNorm(Layer):
             self.state["running_var"] = m * self.state["running_var"] + (1 - m) * var
         else:
             mean, var = self.state["running_mean"], self.state["running_var"]
-        inv_std = (1.0 / np.sqrt(var + np.float32(self.eps))).astype(np.float32)
+        inv_std = 1.0 / np.sqrt(var + np.asarray(self.eps, dtype=var.dtype))
         x_hat = (x - mean) * inv_std
         self._cache = (x_hat, inv_std, axes)
         return x_hat * self.params["gamma"] + self.params["beta"]

@@ -60,7 +60,7 @@ class SoftmaxCrossEntropy(Loss):
         loss = -float(logp[np.arange(n), labels].mean())
         grad = np.exp(logp)
         grad[np.arange(n), labels] -= 1.0
-        return loss, (grad / n).astype(np.float32)
+        return loss, (grad / n).astype(logits.dtype, copy=False)
 
     def probabilities(self, logits: Array) -> Array:
         return softmax(logits)
@@ -80,7 +80,7 @@ class SigmoidCrossEntropy(Loss):
         # -y ln s(z) - (1-y) ln(1-s(z)) = max(z,0) - z y + ln(1 + e^-|z|)
         per_unit = np.maximum(logits, 0) - logits * y + np.log1p(np.exp(-np.abs(logits)))
         loss = float(per_unit.sum(axis=1).mean())
-        return loss, ((sigmoid(logits) - y) / n).astype(np.float32)
+        return loss, ((sigmoid(logits) - y) / n).astype(logits.dtype, copy=False)
 
     def probabilities(self, logits: Array) -> Array:
         return _normalized(sigmoid(logits))
@@ -94,7 +94,7 @@ class Quadratic(Loss):
         a = sigmoid(logits)
         diff = a - one_hot(labels, logits.shape[1])
         loss = float(0.5 * (diff**2).sum(axis=1).mean())
-        return loss, (diff * a * (1 - a) / n).astype(np.float32)
+        return loss, (diff * a * (1 - a) / n).astype(logits.dtype, copy=False)
 
     def probabilities(self, logits: Array) -> Array:
         return _normalized(sigmoid(logits))

@@ -28,6 +28,8 @@ class Network:
         self.input_shape = tuple(input_shape)
         self.loss: Loss = get_loss(loss)
         self.temperature = float(temperature)
+        if layers and hasattr(layers[0], "input_grad"):
+            layers[0].input_grad = False  # nothing consumes the gradient of the images
 
     # -- the forward/backward protocol, for the whole stack ------------------------------
     def forward(self, x: Array, training: bool = False) -> Array:
