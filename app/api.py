@@ -22,6 +22,8 @@ from app.inputs import read_source, read_uploads
 from app.predictor import Options, predict_batch, predict_digit, predict_number
 from app.registry import ModelRegistry, ServedModel
 from app.schemas import (
+    PIXELS_EXAMPLE,
+    PNG_DATA_URL_EXAMPLE,
     BatchResponse,
     ErrorResponse,
     HealthResponse,
@@ -122,11 +124,11 @@ IMAGE_BODY: dict[str, Any] = {
                 "examples": {
                     "canvas": {
                         "summary": "A canvas's toDataURL()",
-                        "value": {"image": "data:image/png;base64,iVBORw0KGgo..."},
+                        "value": {"image": PNG_DATA_URL_EXAMPLE},
                     },
                     "pixels": {
                         "summary": "28x28 grey values (MNIST convention, ink high)",
-                        "value": {"pixels": [[0] * 28 for _ in range(28)]},
+                        "value": {"pixels": PIXELS_EXAMPLE},
                     },
                 },
             },

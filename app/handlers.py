@@ -56,7 +56,19 @@ def describe_validation(exc: RequestValidationError) -> str:
 
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    return error_response(request, exc.status_code, str(exc.detail), exc.headers)
+    return error_response(request, exc.status_code, http_detail(request, exc), exc.headers)
+
+
+def http_detail(request: Request, exc: StarletteHTTPException) -> str:
+    """Starlette's one-word details (404, 405) made into sentences."""
+    where = f"{request.method} {request.url.path}"
+    if exc.status_code == 404 and exc.detail == "Not Found":
+        return f"Not found: there is no endpoint {where}. The API is described at /docs."
+    if exc.status_code == 405 and exc.detail == "Method Not Allowed":
+        allowed = (exc.headers or {}).get("Allow") or (exc.headers or {}).get("allow")
+        use = f"; use {allowed}" if allowed else ""
+        return f"Method not allowed: {where} is not served{use}. The API is described at /docs."
+    return str(exc.detail)
 
 
 async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:

@@ -21,9 +21,10 @@ import binascii
 from dataclasses import dataclass
 
 import numpy as np
-from fastapi import HTTPException, Request
+from fastapi import Request
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 
 from app.errors import ImageTooLargeError, InputError, InvalidInputError, UnsupportedImageError
 from app.schemas import ImagePayload

@@ -8,13 +8,35 @@ shape. Examples here feed the OpenAPI document at ``/docs``.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Status = Literal["ok", "unsure"]
 
-PNG_DATA_URL_EXAMPLE = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAARgAAAEYCAAAAACi5bZQ..."
+#: A 28x28 PNG of a hand-drawn 7: a request that works when tried from /docs.
+PNG_DATA_URL_EXAMPLE = (
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAABwAAAAcAQAAAABaduI5AAAAUElEQVR42lXNoQGDQ"
+    "BQFwbnHibikBEqh9AhKoYCLQxB+DIKYlbOt+ARu+bYuh1O66FOtQhfewoOq5wgvUYRZnISF2mtc3k40YhAhNmKm"
+    "/c9/UccV6FZ4ejEAAAAASUVORK5CYII="
+)
+
+
+def _example_pixels() -> list[list[int]]:
+    """The same 7 as 28 rows of 28 values (ink 255), for the ``pixels`` example."""
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    png = base64.b64decode(PNG_DATA_URL_EXAMPLE.split(",", 1)[1])
+    with Image.open(io.BytesIO(png)) as image:
+        ink = 255 - np.asarray(image.convert("L"), dtype=np.int64)
+    return [[int(value) for value in row] for row in ink]
+
+
+PIXELS_EXAMPLE: list[Any] = _example_pixels()
 
 
 class ImagePayload(BaseModel):
@@ -25,7 +47,7 @@ class ImagePayload(BaseModel):
         json_schema_extra={
             "examples": [
                 {"image": PNG_DATA_URL_EXAMPLE},
-                {"pixels": [[0] * 28 for _ in range(28)]},
+                {"pixels": PIXELS_EXAMPLE},
             ]
         },
     )

@@ -1,0 +1,72 @@
+"""Fixtures for the HTTP API tests: small trained weights, settings, a running TestClient.
+
+The weights are made here, in a second, so the API tests do not depend on the
+shipped ``weights/`` files: ``mlp.json`` is a 784-64-10 network trained for two
+epochs on 10,000 MNIST images (about 90% accurate: enough for answers to mean
+something), and ``cnn.json`` an untrained small convolutional network, so the
+``model`` parameter has two real architectures to choose between.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from app.settings import Settings
+from model import weights
+from model.architectures import TrainConfig, build_network
+from model.mnist import MNIST, default_data_dir, load_mnist, to_float
+from model.training import train, training_record
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/strokes.py
+
+
+@pytest.fixture(scope="session")
+def mnist_data() -> MNIST:
+    folder = default_data_dir()
+    if not folder.is_dir():
+        pytest.fail(f"MNIST not found at {folder}: set DIGITS_DATA_DIR")
+    return load_mnist(folder, verify=False)
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory: pytest.TempPathFactory, mnist_data: MNIST) -> Path:
+    folder = tmp_path_factory.mktemp("weights")
+    config = TrainConfig(hidden=[64], epochs=2, train_subset=10000, val_size=2000, lr=0.1)
+    result = train(config, mnist_data)
+    test_x, test_y = to_float(mnist_data.test_images[:2000]), mnist_data.test_labels[:2000]
+    accuracy = float((result.network.predict(test_x) == test_y).mean())
+    record = training_record(config, result, {"test_accuracy": accuracy, "date": "2026-01-01"})
+    weights.save(result.network, folder / "mlp.json", record)
+    cnn_config = TrainConfig(arch="cnn", conv_filters=[4, 8], hidden=[16])
+    cnn = build_network(cnn_config, np.random.default_rng(1))
+    weights.save(cnn, folder / "cnn.json", {"hyperparameters": cnn_config.to_dict()})
+    return folder
+
+
+@pytest.fixture(scope="session")
+def api_settings(models_dir: Path) -> Settings:
+    return Settings(models_dir=models_dir, default_model="mlp")
+
+
+@pytest.fixture(scope="session")
+def api_app(api_settings: Settings) -> FastAPI:
+    return create_app(api_settings)
+
+
+@pytest.fixture(scope="session")
+def client(api_app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(api_app) as test_client:
+        yield test_client
+
+
+def make_client(settings: Settings) -> TestClient:
+    """A client for an app with other settings; use it as a context manager."""
+    return TestClient(create_app(settings))
