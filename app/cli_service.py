@@ -4,7 +4,8 @@
 ``--workers`` (defaults from ``DIGITS_HOST``/``DIGITS_PORT``/``DIGITS_WORKERS``).
 It loads the models once before starting, so a missing or invalid weights file
 stops it with one line naming the file instead of a crash loop of workers.
-Options it is given become ``DIGITS_*`` variables, which the workers read.
+Options it is given become ``DIGITS_*`` variables of its own process, which the
+workers read.
 
 ``digits predict FILE...`` reads images (``-`` for standard input) through the
 same pipeline and predictor as the API. By default it prints one line per file;
@@ -73,13 +74,9 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def settings_from(args: argparse.Namespace) -> Settings:
-    """The environment's settings with the command line's options on top.
-
-    The options are written back to ``os.environ`` so uvicorn's workers, which
-    build their own settings from the environment, see them too.
-    """
-    overrides = {
+def overrides_from(args: argparse.Namespace) -> dict[str, str]:
+    """The command line's options as the ``DIGITS_*`` variables they stand for."""
+    options = {
         "DIGITS_HOST": getattr(args, "host", None),
         "DIGITS_PORT": getattr(args, "port", None),
         "DIGITS_WORKERS": getattr(args, "workers", None),
@@ -88,16 +85,21 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "DIGITS_WEIGHTS": args.weights,
         "DIGITS_MODELS_DIR": args.models_dir,
     }
-    for name, value in overrides.items():
-        if value is not None:
-            os.environ[name] = str(Path(value).resolve()) if isinstance(value, Path) else str(value)
-    return Settings.from_env()
+    return {
+        name: str(Path(value).resolve()) if isinstance(value, Path) else str(value)
+        for name, value in options.items()
+        if value is not None
+    }
 
 
-def _setup(args: argparse.Namespace, command: str) -> tuple[Settings, ModelRegistry] | None:
+def _setup(
+    args: argparse.Namespace, command: str
+) -> tuple[Settings, ModelRegistry, dict[str, str]] | None:
+    """Settings (environment, then options on top) and the loaded models, or a message."""
+    overrides = overrides_from(args)
     try:
-        settings = settings_from(args)
-        return settings, load_models(settings)
+        settings = Settings.from_env({**os.environ, **overrides})
+        return settings, load_models(settings), overrides
     except (SettingsError, ModelLoadError) as exc:
         print(f"digits {command}: {exc}", file=sys.stderr)
         return None
@@ -109,7 +111,8 @@ def run_serve(args: argparse.Namespace) -> int:
     ready = _setup(args, "serve")
     if ready is None:
         return EXIT_SETUP_ERROR
-    settings, registry = ready
+    settings, registry, overrides = ready
+    os.environ.update(overrides)  # uvicorn's workers build their settings from the environment
     print(
         f"digits serve: models {', '.join(registry.names)} (default {registry.default}); "
         f"http://{settings.host}:{settings.port}/ (API docs at /docs)",
@@ -135,7 +138,7 @@ def run_predict(args: argparse.Namespace) -> int:
     ready = _setup(args, "predict")
     if ready is None:
         return EXIT_SETUP_ERROR
-    settings, registry = ready
+    settings, registry, _overrides = ready
     model = registry.get()
     options = Options(
         top_k=args.top_k,

@@ -1,0 +1,295 @@
+"""HTTP load benchmark: ``digits serve`` under many concurrent keep-alive clients.
+
+Starts the server as a user would (``digits serve --port ... --workers ...``),
+waits for ``/health``, then drives it for a fixed time with ``--concurrency``
+clients, each on its own keep-alive connection, first against ``/health`` and
+then against ``/predict`` with a real 280x280 canvas PNG (an RGBA drawing of a 7,
+like the drawing page sends). Prints for each endpoint the requests per second,
+p50/p95/p99 latency and errors, the ratio of the two throughputs, and the
+server's peak memory (VmHWM summed over the server's processes), and checks
+them against the targets: no errors, ``/predict`` at least 25% of ``/health``'s
+throughput, p99 under 50 ms.
+
+The clients are one asyncio process writing pre-built requests on raw sockets
+(far lighter than an HTTP library, so the server, not the client, is measured).
+On a 2-core machine client and server share the cores; the figures say what one
+machine does, not what a server does behind a load balancer.
+
+    python benchmarks/http_load.py                      # 16 clients, 10 s per endpoint
+    python benchmarks/http_load.py --duration 5 --workers 2 --weights weights/mlp.json
+
+Only loopback addresses are used; every loop is bounded by ``--duration``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+HOST = "127.0.0.1"
+TARGET_RATIO = 0.25
+TARGET_P99_MS = 50.0
+
+
+def canvas_png(size: int = 280) -> bytes:
+    """A 7 drawn with round 18-pixel strokes on a white RGBA canvas, as a browser exports it."""
+    image = Image.new("RGBA", (size, size), (255, 255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    s = size / 280
+    points = [(70 * s, 62 * s), (205 * s, 58 * s), (168 * s, 130 * s), (120 * s, 225 * s)]
+    draw.line(points, fill=(0, 0, 0, 255), width=round(18 * s), joint="curve")
+    for x, y in points[:1] + points[-1:]:
+        r = 9 * s
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=(0, 0, 0, 255))
+    draw.line([(110 * s, 140 * s), (175 * s, 140 * s)], fill=(0, 0, 0, 255), width=round(14 * s))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def multipart_request(path: str, port: int, png: bytes) -> bytes:
+    boundary = "----digitsbench7c2f"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="canvas.png"\r\n'
+            "Content-Type: image/png\r\n\r\n"
+        ).encode()
+        + png
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nConnection: keep-alive\r\n"
+        f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+def get_request(path: str, port: int) -> bytes:
+    return f"GET {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nConnection: keep-alive\r\n\r\n".encode()
+
+
+@dataclass
+class Result:
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: int = 0
+    statuses: dict[int, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def summary(self) -> dict[str, float]:
+        values = np.array(self.latencies_ms) if self.latencies_ms else np.zeros(1)
+        return {
+            "requests": len(self.latencies_ms),
+            "rps": len(self.latencies_ms) / self.seconds if self.seconds else 0.0,
+            "p50_ms": float(np.percentile(values, 50)),
+            "p95_ms": float(np.percentile(values, 95)),
+            "p99_ms": float(np.percentile(values, 99)),
+            "max_ms": float(values.max()),
+            "errors": self.errors,
+        }
+
+
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
+    """Read one response; returns its status and whether the server keeps the connection."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = dict(line.split(":", 1) for line in lines[1:] if ":" in line)
+    headers = {k.strip().lower(): v.strip() for k, v in headers.items()}
+    await reader.readexactly(int(headers.get("content-length", "0")))
+    return status, headers.get("connection", "").lower() != "close"
+
+
+async def client(port: int, request: bytes, deadline: float, result: Result) -> None:
+    reader = writer = None
+    while time.perf_counter() < deadline:
+        try:
+            if writer is None:
+                reader, writer = await asyncio.open_connection(HOST, port)
+            assert reader is not None
+            began = time.perf_counter()
+            writer.write(request)
+            status, keep = await asyncio.wait_for(read_response(reader), timeout=30)
+            result.latencies_ms.append((time.perf_counter() - began) * 1000)
+            result.statuses[status] = result.statuses.get(status, 0) + 1
+            if status != 200:
+                result.errors += 1
+            if not keep:
+                writer.close()
+                reader = writer = None
+        except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError):
+            result.errors += 1
+            if writer is not None:
+                writer.close()
+            reader = writer = None
+            await asyncio.sleep(0.01)
+    if writer is not None:
+        writer.close()
+
+
+async def drive(port: int, request: bytes, concurrency: int, seconds: float) -> Result:
+    result = Result()
+    began = time.perf_counter()
+    deadline = began + seconds
+    await asyncio.gather(*(client(port, request, deadline, result) for _ in range(concurrency)))
+    result.seconds = time.perf_counter() - began
+    return result
+
+
+# -- the server -----------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def start_server(port: int, workers: int, weights: Path | None, log: Path) -> subprocess.Popen:
+    command = ["digits", "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
+    if weights is not None:
+        command += ["--weights", str(weights)]
+    env = {**os.environ, "DIGITS_ACCESS_LOG": os.environ.get("DIGITS_ACCESS_LOG", "true")}
+    env.setdefault("OPENBLAS_NUM_THREADS", "1")
+    handle = log.open("w")
+    return subprocess.Popen(
+        command, stdout=handle, stderr=subprocess.STDOUT, env=env, start_new_session=True
+    )
+
+
+def wait_healthy(port: int, server: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the server exited with status {server.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://{HOST}:{port}/health", timeout=2) as reply:
+                if reply.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("the server did not become healthy in time")
+
+
+def server_pids(root: int) -> list[int]:
+    """The server process and its descendants (uvicorn's workers), from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(entry.name))
+    found, queue = [], [root]
+    while queue:
+        pid = queue.pop()
+        found.append(pid)
+        queue.extend(children.get(pid, []))
+    return found
+
+
+def peak_memory_mb(pids: list[int]) -> float:
+    total_kb = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total_kb += int(line.split()[1])
+        except OSError:
+            continue
+    return total_kb / 1024
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+# -- the report -----------------------------------------------------------------------
+def line(name: str, figures: dict[str, float]) -> str:
+    return (
+        f"{name:<9} {figures['requests']:>7.0f} req  {figures['rps']:>8.1f} req/s  "
+        f"p50 {figures['p50_ms']:>6.1f} ms  p95 {figures['p95_ms']:>6.1f} ms  "
+        f"p99 {figures['p99_ms']:>6.1f} ms  max {figures['max_ms']:>6.1f} ms  "
+        f"errors {figures['errors']:.0f}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per endpoint")
+    parser.add_argument("--warmup", type=float, default=1.0, help="seconds before each run")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers")
+    parser.add_argument("--weights", type=Path, help="weights file (default: the server's)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    parser.add_argument("--log", type=Path, default=Path("/tmp/digits-http-load.log"))
+    args = parser.parse_args(argv)
+
+    load_before = os.getloadavg()[0]
+    png = canvas_png()
+    port = free_port()
+    server = start_server(port, args.workers, args.weights, args.log)
+    try:
+        wait_healthy(port, server)
+        runs = {
+            "/health": get_request("/health", port),
+            "/predict": multipart_request("/predict", port, png),
+        }
+        figures: dict[str, dict[str, float]] = {}
+        statuses: dict[str, dict[int, int]] = {}
+        for path, request in runs.items():
+            asyncio.run(drive(port, request, args.concurrency, args.warmup))
+            result = asyncio.run(drive(port, request, args.concurrency, args.duration))
+            figures[path], statuses[path] = result.summary(), result.statuses
+        memory = peak_memory_mb(server_pids(server.pid))
+    finally:
+        stop_server(server)
+
+    ratio = figures["/predict"]["rps"] / max(figures["/health"]["rps"], 1e-9)
+    errors = figures["/health"]["errors"] + figures["/predict"]["errors"]
+    cores = os.cpu_count()
+    print(
+        f"digits serve --workers {args.workers}: {args.concurrency} keep-alive clients, "
+        f"{args.duration:g} s per endpoint, {cores} cores, "
+        f"load average before {load_before:.1f}, canvas PNG {len(png)} bytes"
+    )
+    for path in runs:
+        print(line(path, figures[path]))
+    print(f"throughput ratio /predict : /health = {ratio:.1%}")
+    print(f"server peak memory (VmHWM, all processes) = {memory:.0f} MB")
+    checks = {
+        "zero errors": errors == 0,
+        f"/predict >= {TARGET_RATIO:.0%} of /health": ratio >= TARGET_RATIO,
+        f"/predict p99 < {TARGET_P99_MS:g} ms": figures["/predict"]["p99_ms"] < TARGET_P99_MS,
+    }
+    for name, ok in checks.items():
+        print(f"target {name}: {'met' if ok else 'MISSED'}")
+    if errors:
+        print(f"statuses: {statuses}")
+    if args.json:
+        print(json.dumps({"figures": figures, "ratio": ratio, "peak_memory_mb": memory}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
