@@ -38,12 +38,14 @@ router = APIRouter()
 
 
 # -- dependencies ----------------------------------------------------------------------
-def get_settings(request: Request) -> Settings:
+# ``async def`` although they never await: FastAPI runs a plain ``def`` dependency in
+# the thread pool, and four thread hops per request cost more than the work they do.
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_registry(request: Request) -> ModelRegistry:
+async def get_registry(request: Request) -> ModelRegistry:
     registry: ModelRegistry | None = getattr(request.app.state, "registry", None)
     if registry is None:
         raise HTTPException(503, "The model is not loaded yet; try again in a moment.")
@@ -61,13 +63,13 @@ ModelName = Annotated[
 ]
 
 
-def chosen_model(
+async def chosen_model(
     registry: Annotated[ModelRegistry, Depends(get_registry)], model: ModelName = None
 ) -> ServedModel:
     return registry.get(model)
 
 
-def answer_options(
+async def answer_options(
     settings: Annotated[Settings, Depends(get_settings)],
     top_k: Annotated[
         int, Query(ge=1, le=10, description="How many ranked digits `top` lists (1-10).")
