@@ -1,0 +1,97 @@
+// Calls to the prediction API. Every failure becomes an ApiError whose message
+// a person can read; aborted requests are left as the browser's AbortError so
+// callers can ignore them.
+
+export class ApiError extends Error {
+  /** @param {number} status 0 when the server could not be reached */
+  constructor(status, message) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+  }
+
+  /** The server found no digit in the image (an empty or blank picture). */
+  get noDigit() {
+    return this.status === 422;
+  }
+}
+
+const FALLBACK_MESSAGES = {
+  413: "That file is too large. Please use a smaller image (at most 10 MB).",
+  415: "That file is not an image the server can read. Use a PNG, JPEG, WebP, GIF, BMP or TIFF.",
+  422: "No digit found. Write larger and darker, in the middle.",
+};
+
+function query(params) {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== "") search.set(key, String(value));
+  }
+  return search.toString();
+}
+
+async function errorFrom(response) {
+  let detail = "";
+  try {
+    const body = await response.json();
+    detail = typeof body.detail === "string" ? body.detail : "";
+  } catch {
+    // Not JSON (a proxy's error page): fall back to our own words.
+  }
+  const message =
+    detail || FALLBACK_MESSAGES[response.status] || `The server answered ${response.status}.`;
+  return new ApiError(response.status, message);
+}
+
+async function send(path, params, body, signal) {
+  const init = { method: "POST", body, signal, headers: { Accept: "application/json" } };
+  if (typeof body === "string") init.headers["Content-Type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(`${path}?${query(params)}`, init);
+  } catch (error) {
+    if (error.name === "AbortError") throw error;
+    throw new ApiError(0, "Cannot reach the server. Check the connection and try again.");
+  }
+  if (!response.ok) throw await errorFrom(response);
+  return response.json();
+}
+
+function imageBody(image) {
+  if (typeof image === "string") return JSON.stringify({ image });
+  const form = new FormData();
+  form.append("file", image, image.name || "photo");
+  return form;
+}
+
+/**
+ * One digit: `image` is a data URL (the canvas) or a File/Blob (a photo).
+ * Resolves to `{digit, confidence, status, top, image, model, timing_ms}`.
+ */
+export function predictDigit(image, { signal, model, topK = 10 } = {}) {
+  return send(
+    "/predict",
+    { top_k: topK, include_image: true, model },
+    imageBody(image),
+    signal,
+  );
+}
+
+/** A whole number: resolves to `{number, confidence, status, digits: [...]}`. */
+export function predictNumber(image, { signal, model, topK = 3 } = {}) {
+  return send(
+    "/predict/number",
+    { top_k: topK, include_image: true, model },
+    imageBody(image),
+    signal,
+  );
+}
+
+/** The model that answers: name, architecture, accuracy. */
+export async function describeModel(model) {
+  const response = await fetch(`/model?${query({ model })}`, {
+    headers: { Accept: "application/json" },
+  });
+  if (!response.ok) throw await errorFrom(response);
+  return response.json();
+}

@@ -1,0 +1,259 @@
+// The drawing page: wires the pad, the photo input and the result panel to the
+// API, and handles modes (digit, number, photo) and keyboard shortcuts.
+
+import { ApiError, describeModel, predictDigit, predictNumber } from "./api.js";
+import { LiveRequest } from "./live.js";
+import { DrawingPad } from "./pad.js";
+import { PhotoView, listenForPhotos } from "./photo.js";
+import { ResultPanel, drawBoxes } from "./result.js";
+
+const MODES = ["digit", "number", "photo"];
+const EMPTY_PROMPT = {
+  digit: "Draw a digit to start.",
+  number: "Write a number to start.",
+  photo: "Choose, drop or paste a photo.",
+};
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  mode: "digit",
+  model: $("model-select")?.value || undefined,
+  photoRequest: null,
+};
+
+const panel = new ResultPanel($("result"));
+const pad = new DrawingPad($("pad"), { brush: Number($("brush").value) });
+const photoView = new PhotoView($("photo-stage"), $("photo"));
+const maxUploadBytes = Number(document.body.dataset.maxUploadBytes) || 10 * 1024 * 1024;
+
+// --- Drawing and live prediction ---------------------------------------------
+
+function predictDrawing(signal) {
+  const image = pad.toDataURL();
+  const options = { signal, model: state.model };
+  return state.mode === "number"
+    ? predictNumber(image, options)
+    : predictDigit(image, options);
+}
+
+function showPredictionError(error) {
+  if (error instanceof ApiError && error.noDigit) {
+    $("pad-boxes").replaceChildren();
+    panel.showNoDigit(error.message);
+  } else {
+    panel.showError(error instanceof ApiError ? error.message : "Something went wrong. Try again.");
+    if (!(error instanceof ApiError)) console.warn(error);
+  }
+}
+
+const live = new LiveRequest(predictDrawing, {
+  onBusy: (on) => panel.busy(on),
+  onResult: (result) => {
+    if (pad.isEmpty) return;
+    if (state.mode === "number") {
+      drawBoxes($("pad-boxes"), result.digits, { width: pad.width, height: pad.height });
+      panel.showNumber(result);
+    } else {
+      panel.showDigit(result);
+    }
+  },
+  onError: showPredictionError,
+});
+
+function onPadChange(reason) {
+  const empty = pad.isEmpty;
+  $("undo").disabled = empty;
+  $("clear").disabled = empty;
+  $("pad-placeholder").hidden = !empty;
+  if (empty) {
+    live.cancel();
+    $("pad-boxes").replaceChildren();
+    panel.showEmpty(EMPTY_PROMPT[state.mode]);
+    return;
+  }
+  if (reason === "end" || reason === "undo") live.run();
+  else live.schedule();
+}
+
+pad.addEventListener("change", (event) => onPadChange(event.detail.reason));
+$("undo").addEventListener("click", () => pad.undo());
+$("clear").addEventListener("click", () => {
+  pad.clear();
+  $("pad").focus();
+});
+
+// --- Brush ---------------------------------------------------------------------
+
+function showBrush() {
+  const width = Number($("brush").value);
+  pad.setBrush(width);
+  $("brush").setAttribute("aria-valuetext", `${width} pixels`);
+  const scale = $("pad").getBoundingClientRect().width / pad.width || 1;
+  const dot = $("brush-dot");
+  dot.style.width = `${Math.max(2, width * scale)}px`;
+  dot.style.height = dot.style.width;
+}
+
+$("brush").addEventListener("input", () => {
+  showBrush();
+  try {
+    localStorage.setItem("digits.brush", $("brush").value);
+  } catch {
+    // Storage may be unavailable (private mode): the brush still works.
+  }
+});
+try {
+  const saved = localStorage.getItem("digits.brush");
+  if (saved) $("brush").value = saved;
+} catch {
+  // See above.
+}
+new ResizeObserver(showBrush).observe($("pad"));
+
+// --- Photos --------------------------------------------------------------------
+
+async function readPhoto(file) {
+  setMode("photo");
+  state.photoRequest?.abort();
+  const controller = new AbortController();
+  state.photoRequest = controller;
+  $("photo-boxes").replaceChildren();
+  if (file.size > maxUploadBytes) {
+    photoView.reset();
+    panel.showEmpty("Choose another photo.");
+    const mb = Math.round(maxUploadBytes / 1024 / 1024);
+    panel.showError(`That file is too large (${(file.size / 1024 / 1024).toFixed(1)} MB). The limit is ${mb} MB.`);
+    return;
+  }
+  const shown = photoView.show(file);
+  panel.showEmpty("Reading the photo…");
+  panel.busy(true);
+  try {
+    const result = await predictNumber(file, { signal: controller.signal, model: state.model, topK: 10 });
+    const size = await shown;
+    if (state.photoRequest !== controller) return;
+    if (size) drawBoxes($("photo-boxes"), result.digits, size);
+    panel.showNumber(result);
+  } catch (error) {
+    if (error?.name === "AbortError" || state.photoRequest !== controller) return;
+    if (error instanceof ApiError && error.noDigit) {
+      panel.showNoDigit(error.message);
+    } else {
+      photoView.reset();
+      panel.showEmpty("Choose another photo.");
+      panel.showError(error instanceof ApiError ? error.message : "Something went wrong. Try again.");
+    }
+  } finally {
+    if (state.photoRequest === controller) {
+      state.photoRequest = null;
+      panel.busy(false);
+    }
+  }
+}
+
+listenForPhotos({
+  dropzone: $("dropzone"),
+  inputs: [$("photo-file"), $("photo-camera")],
+  onFile: readPhoto,
+});
+
+// --- Modes -----------------------------------------------------------------------
+
+function setMode(mode) {
+  if (!MODES.includes(mode) || mode === state.mode) return;
+  state.mode = mode;
+  document.body.dataset.mode = mode;
+  panel.mode = mode;
+  for (const tab of document.querySelectorAll('[role="tab"]')) {
+    const selected = tab.dataset.mode === mode;
+    tab.setAttribute("aria-selected", String(selected));
+    tab.tabIndex = selected ? 0 : -1;
+  }
+  const drawing = mode !== "photo";
+  $("panel-draw").hidden = !drawing;
+  $("panel-photo").hidden = drawing;
+  $("panel-draw").setAttribute("aria-labelledby", mode === "number" ? "tab-number" : "tab-digit");
+  for (const hint of document.querySelectorAll("[data-for-mode]")) {
+    hint.hidden = hint.dataset.forMode !== mode;
+  }
+  live.cancel();
+  state.photoRequest?.abort();
+  state.photoRequest = null;
+  if (drawing) {
+    photoView.reset();
+    $("photo-boxes").replaceChildren();
+    pad.setAspect(mode === "number" ? 2 : 1);
+    requestAnimationFrame(showBrush);
+  }
+  panel.showEmpty(EMPTY_PROMPT[mode]);
+  history.replaceState(null, "", mode === "digit" ? location.pathname : `#${mode}`);
+}
+
+const tabs = Array.from(document.querySelectorAll('[role="tab"]'));
+for (const tab of tabs) {
+  tab.addEventListener("click", () => setMode(tab.dataset.mode));
+  tab.addEventListener("keydown", (event) => {
+    const index = tabs.indexOf(tab);
+    const next = {
+      ArrowRight: (index + 1) % tabs.length,
+      ArrowLeft: (index - 1 + tabs.length) % tabs.length,
+      Home: 0,
+      End: tabs.length - 1,
+    }[event.key];
+    if (next === undefined) return;
+    event.preventDefault();
+    tabs[next].focus();
+    setMode(tabs[next].dataset.mode);
+  });
+}
+
+// --- Keyboard shortcuts ------------------------------------------------------------
+
+function typingInField(target) {
+  return target instanceof HTMLElement && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) && target.type !== "range";
+}
+
+document.addEventListener("keydown", (event) => {
+  if (state.mode === "photo" || typingInField(event.target)) return;
+  const undoKey = (event.ctrlKey || event.metaKey) && !event.shiftKey && event.key.toLowerCase() === "z";
+  if (undoKey) {
+    event.preventDefault();
+    pad.undo();
+  } else if ((event.key === "Escape" || event.key === "Delete") && !pad.isEmpty) {
+    event.preventDefault();
+    pad.clear();
+  }
+});
+
+// --- The model ------------------------------------------------------------------------
+
+async function showModel(name) {
+  try {
+    const info = await describeModel(name);
+    const accuracy =
+      typeof info.test_accuracy === "number"
+        ? `, ${(info.test_accuracy * 100).toFixed(1)}% on the MNIST test set`
+        : "";
+    $("model-info").textContent = `Model: ${info.name} (${info.architecture})${accuracy}`;
+  } catch {
+    $("model-info").textContent = "Model: not available";
+  }
+}
+
+$("model-select")?.addEventListener("change", (event) => {
+  state.model = event.target.value;
+  showModel(state.model);
+  if (state.mode !== "photo" && !pad.isEmpty) live.run();
+});
+
+if (!$("model-info").dataset.defaultModel) showModel();
+
+// --- Start ------------------------------------------------------------------------------
+
+document.body.dataset.mode = "digit";
+showBrush();
+const initial = location.hash.slice(1);
+if (MODES.includes(initial)) setMode(initial);
+else panel.showEmpty(EMPTY_PROMPT.digit);
+document.documentElement.dataset.ready = "true";

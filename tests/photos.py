@@ -1,0 +1,75 @@
+"""Photo-like pictures of hand-written digits, made from the stroke paths.
+
+A phone photo of a note is not a clean canvas: the paper is off-white and lit
+unevenly, the ink is a dark blue or grey with soft edges, the sensor adds noise
+and the file is a JPEG. ``photo_of`` imitates all of that around strokes placed
+in pixels (``strokes.place`` / ``strokes.layout_number``) and also returns where
+the ink is, so a test can check the boxes a page or an API reports.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageFilter
+from strokes import Box, Digit, render
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A JPEG file's bytes, its size, and the bounding box of each digit's ink."""
+
+    data: bytes
+    size: tuple[int, int]
+    ink_boxes: list[Box]
+
+
+def _ink_box(mask: np.ndarray) -> Box:
+    rows, cols = np.nonzero(mask > 64)
+    return (
+        float(cols.min()),
+        float(rows.min()),
+        float(cols.max() - cols.min() + 1),
+        float(rows.max() - rows.min() + 1),
+    )
+
+
+def photo_of(
+    digits: list[Digit],
+    size: tuple[int, int] = (1200, 900),
+    width: float = 14.0,
+    paper: tuple[int, int, int] = (236, 231, 218),
+    ink: tuple[int, int, int] = (28, 34, 78),
+    shadow: float = 55.0,
+    noise: float = 5.0,
+    seed: int = 0,
+    quality: int = 82,
+) -> Photo:
+    """A photo-like JPEG of ``digits``, each a list of strokes already in pixels.
+
+    The paper darkens by up to ``shadow`` grey levels towards one corner, the ink
+    edges are slightly blurred, Gaussian ``noise`` is added, then JPEG compression.
+    """
+    rng = np.random.default_rng(seed)
+    w, h = size
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    light = 1.0 - shadow / 255.0 * (0.6 * xx / w + 0.4 * yy / h)
+    page = np.asarray(paper, np.float32)[None, None, :] * light[..., None]
+
+    coverage = np.zeros((h, w), np.float32)
+    boxes = []
+    for strokes in digits:
+        layer = render(strokes, size=size, width=width, ink=(255,), background=(0,), placed=True)
+        alpha = np.asarray(layer.filter(ImageFilter.GaussianBlur(0.8)), np.float32)
+        boxes.append(_ink_box(alpha))
+        coverage = np.maximum(coverage, alpha / 255.0)
+
+    ink_rgb = np.asarray(ink, np.float32)[None, None, :] * light[..., None]
+    pixels = page * (1 - coverage[..., None]) + ink_rgb * coverage[..., None]
+    pixels += rng.normal(0.0, noise, pixels.shape)
+    image = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=quality)
+    return Photo(buffer.getvalue(), size, boxes)
