@@ -5,8 +5,9 @@ waits for ``/health``, then drives it for a fixed time with ``--concurrency``
 clients, each on its own keep-alive connection, first against ``/health`` and
 then against ``/predict`` with a real 280x280 canvas PNG (an RGBA drawing of a 7,
 like the drawing page sends). Prints for each endpoint the requests per second,
-p50/p95/p99 latency and errors, the ratio of the two throughputs, and the
-server's peak memory (VmHWM summed over the server's processes), and checks
+p50/p95/p99 latency and errors, the ratio of the two throughputs, the server's
+CPU time per request (read from /proc, so it holds even on a busy machine) and
+its peak memory (VmHWM summed over the server's processes), and checks
 them against the targets: no errors, ``/predict`` at least 25% of ``/health``'s
 throughput, p99 under 50 ms.
 
@@ -65,7 +66,8 @@ def multipart_request(path: str, port: int, png: bytes) -> bytes:
     boundary = "----digitsbench7c2f"
     body = (
         (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="canvas.png"\r\n'
+            f"--{boundary}\r\n"
+            'Content-Disposition: form-data; name="file"; filename="canvas.png"\r\n'
             "Content-Type: image/png\r\n\r\n"
         ).encode()
         + png
@@ -214,6 +216,19 @@ def peak_memory_mb(pids: list[int]) -> float:
     return total_kb / 1024
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def stop_server(server: subprocess.Popen) -> None:
     if server.poll() is None:
         os.killpg(server.pid, signal.SIGTERM)
@@ -230,7 +245,7 @@ def line(name: str, figures: dict[str, float]) -> str:
         f"{name:<9} {figures['requests']:>7.0f} req  {figures['rps']:>8.1f} req/s  "
         f"p50 {figures['p50_ms']:>6.1f} ms  p95 {figures['p95_ms']:>6.1f} ms  "
         f"p99 {figures['p99_ms']:>6.1f} ms  max {figures['max_ms']:>6.1f} ms  "
-        f"errors {figures['errors']:.0f}"
+        f"errors {figures['errors']:.0f}  server CPU {figures['server_cpu_ms']:.2f} ms/req"
     )
 
 
@@ -257,10 +272,14 @@ def main(argv: list[str] | None = None) -> int:
         }
         figures: dict[str, dict[str, float]] = {}
         statuses: dict[str, dict[int, int]] = {}
+        pids = server_pids(server.pid)
         for path, request in runs.items():
             asyncio.run(drive(port, request, args.concurrency, args.warmup))
+            cpu_before = cpu_seconds(pids)
             result = asyncio.run(drive(port, request, args.concurrency, args.duration))
+            cpu = cpu_seconds(pids) - cpu_before
             figures[path], statuses[path] = result.summary(), result.statuses
+            figures[path]["server_cpu_ms"] = 1000 * cpu / max(len(result.latencies_ms), 1)
         memory = peak_memory_mb(server_pids(server.pid))
     finally:
         stop_server(server)
@@ -275,7 +294,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     for path in runs:
         print(line(path, figures[path]))
+    cpu_ratio = figures["/health"]["server_cpu_ms"] / max(
+        figures["/predict"]["server_cpu_ms"], 1e-9
+    )
     print(f"throughput ratio /predict : /health = {ratio:.1%}")
+    print(
+        f"server CPU per request /health : /predict = {cpu_ratio:.1%} "
+        "(the throughput ratio a server with the cores to itself would reach)"
+    )
     print(f"server peak memory (VmHWM, all processes) = {memory:.0f} MB")
     checks = {
         "zero errors": errors == 0,
