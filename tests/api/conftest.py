@@ -10,7 +10,7 @@ something), and ``cnn.json`` an untrained small convolutional network, so the
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +67,11 @@ def client(api_app: FastAPI) -> Iterator[TestClient]:
         yield test_client
 
 
-def make_client(settings: Settings) -> TestClient:
-    """A client for an app with other settings; use it as a context manager."""
-    return TestClient(create_app(settings))
+@pytest.fixture(scope="session")
+def make_client() -> Callable[[Settings], TestClient]:
+    """Builds a client for an app with other settings; use it as a context manager."""
+
+    def build(settings: Settings) -> TestClient:
+        return TestClient(create_app(settings))
+
+    return build

@@ -25,7 +25,6 @@ from api_images import (
     noise_bytes,
     png_bomb,
 )
-from conftest import make_client
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -242,7 +241,7 @@ CORPUS = [
 
 
 @pytest.fixture(scope="module")
-def strict_client(api_settings: Settings):
+def strict_client(api_settings: Settings, make_client):
     """The default limits (10 MB files, 32 MB bodies, 40 megapixels), as a user gets them."""
     defaults = Settings()
     settings = replace(
@@ -281,7 +280,7 @@ def test_a_good_request_still_works_after_the_corpus(strict_client: TestClient) 
     assert response.status_code == 200
 
 
-def test_chunked_body_over_the_limit_is_cut_off(api_settings: Settings) -> None:
+def test_chunked_body_over_the_limit_is_cut_off(api_settings: Settings, make_client) -> None:
     settings = replace(api_settings, max_request_bytes=64 * 1024)
     sent = []
 

@@ -12,7 +12,6 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from api_images import blank_png, digit_png, encode, mnist_pixels, number_png
-from conftest import make_client
 from fastapi.testclient import TestClient
 from PIL import Image
 
@@ -37,7 +36,7 @@ def test_health_lists_the_loaded_models(client: TestClient) -> None:
     assert response.json() == {"status": "ok", "default_model": "mlp", "models": ["cnn", "mlp"]}
 
 
-def test_health_is_503_until_the_models_are_loaded(api_settings: Settings) -> None:
+def test_health_is_503_until_the_models_are_loaded(api_settings: Settings, make_client) -> None:
     response = make_client(api_settings).get("/health")  # no `with`: the lifespan never ran
     assert response.status_code == 503
     assert "not loaded" in response.json()["detail"]
@@ -173,7 +172,9 @@ def test_include_image_returns_what_the_network_saw(client: TestClient, mnist_da
 
 
 @pytest.mark.parametrize(("threshold", "status"), [(1.0, "unsure"), (0.0, "ok")])
-def test_unsure_threshold_decides_the_status(api_settings, threshold: float, status: str) -> None:
+def test_unsure_threshold_decides_the_status(
+    api_settings, threshold: float, status: str, make_client
+) -> None:
     settings = replace(api_settings, unsure_threshold=threshold)
     with make_client(settings) as client:
         body = post_file(client, digit_png(0)).json()
@@ -241,7 +242,7 @@ def test_batch_answers_each_file_in_order_and_isolates_bad_ones(client: TestClie
         assert result["confidence"] == pytest.approx(single["confidence"], abs=1e-5)
 
 
-def test_batch_over_the_file_limit_is_refused(api_settings: Settings) -> None:
+def test_batch_over_the_file_limit_is_refused(api_settings: Settings, make_client) -> None:
     settings = replace(api_settings, max_batch_files=2)
     files = [("file", (f"{i}.png", digit_png(i), "image/png")) for i in range(3)]
     with make_client(settings) as client:
@@ -291,7 +292,7 @@ def test_access_log_has_one_line_per_request_without_image_content(
     assert encoded[:40] not in json.dumps(vars(record), default=str)
 
 
-def test_cors_is_off_by_default_and_on_when_configured(api_settings: Settings) -> None:
+def test_cors_is_off_by_default_and_on_when_configured(api_settings: Settings, make_client) -> None:
     preflight = {"Origin": "https://example.org", "Access-Control-Request-Method": "POST"}
     with make_client(api_settings) as client:
         closed = client.options("/predict", headers=preflight)
@@ -316,7 +317,7 @@ def test_openapi_documents_every_endpoint_with_examples(client: TestClient) -> N
 
 
 # -- start-up ---------------------------------------------------------------------------
-def test_missing_weights_stop_the_start_naming_the_file(tmp_path) -> None:
+def test_missing_weights_stop_the_start_naming_the_file(tmp_path, make_client) -> None:
     missing = tmp_path / "gone.json"
     with (
         pytest.raises(ModelLoadError, match=r"gone\.json: no such file"),
@@ -325,7 +326,7 @@ def test_missing_weights_stop_the_start_naming_the_file(tmp_path) -> None:
         pass
 
 
-def test_invalid_weights_stop_the_start_naming_the_problem(tmp_path) -> None:
+def test_invalid_weights_stop_the_start_naming_the_problem(tmp_path, make_client) -> None:
     broken = tmp_path / "broken.json"
     broken.write_text('{"format": "digits-weights", "version": 1}')
     with (
