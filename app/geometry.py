@@ -28,10 +28,10 @@ WORK_BOX = 80
 CROP_LEVEL = 0.05
 #: MNIST's stroke width range at WORK_BOX scale (measured on its test set, see
 #: ``stroke_width``): outside it strokes are thickened or thinned towards ``STROKE_TARGET``.
-STROKE_RANGE = (6.0, 16.0)
-STROKE_TARGET = 9.5
+STROKE_RANGE = (4.5, 13.5)
+STROKE_TARGET = 7.5
 #: Where MNIST puts the centre of mass (row, column), in pixel-index coordinates.
-MNIST_CENTRE = (14.0 - 0.5, 14.0 - 0.5)
+MNIST_CENTRE = (14.0, 14.0)
 
 
 def ink_box(ink: Array, level: float = CROP_LEVEL) -> tuple[int, int, int, int] | None:

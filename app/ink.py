@@ -5,9 +5,10 @@ hundred pixels, box-averaged by Pillow), so its cost does not grow with the
 photo:
 
 1. **Polarity.** Paper is the majority of pixels and ink departs from it to one
-   side. The image minus a coarse, polarity-neutral local median (so lighting
-   gradients cancel) has its strong deviations on the ink's side: darker for
-   pen on paper, lighter for chalk on a board. Light ink is handled by
+   side. A smooth lighting surface is fitted to the paper (trimmed least
+   squares, so the ink, on either side, is left out); the strong departures
+   from it are on the ink's side: darker for pen on paper, lighter for chalk
+   on a board. Light ink is handled by
    inverting the image, so everything after sees dark ink on light paper.
 2. **Paper.** The paper's brightness is estimated on a coarse grid of blocks (a
    bright percentile of each block), then a grey closing over the grid fills
@@ -43,10 +44,15 @@ ANALYSIS_SIDE = 200
 PAPER_BLOCKS = 12
 #: Bright percentile of a block taken as its paper level.
 PAPER_PERCENTILE = 80
+#: A block darker than this fraction of the paper around it is covered by ink.
+INK_BLOCK_RATIO = 0.7
 #: Strongest ink needed to see anything, as a fraction of the paper's light ...
 MIN_CONTRAST = 0.1
 #: ... and as a multiple of the paper's noise.
 MIN_SNR = 7.0
+#: Strokes must be at least this dark (their 90th percentile), or it is only faint marks:
+#: printed lines, shadows, stains.
+MIN_STROKE = 0.3
 
 
 @dataclass
@@ -135,23 +141,58 @@ def block_size(shape: tuple[int, int]) -> int:
     return max(2, min(shape) // PAPER_BLOCKS)
 
 
+def _design(shape: tuple[int, int]) -> Array:
+    """Quadratic surface terms (1, x, y, x^2, xy, y^2) over a grid, coordinates in [-1, 1]."""
+    y, x = np.mgrid[-1 : 1 : shape[0] * 1j, -1 : 1 : shape[1] * 1j]
+    terms = [np.ones_like(x), x, y, x * x, x * y, y * y]
+    return np.stack([t.ravel() for t in terms], axis=1).astype(np.float32)
+
+
+def lighting_residual(small: Array, rounds: int = 3, keep: float = 0.7) -> Array:
+    """The image (subsampled) minus a smooth quadratic lighting surface fitted to its paper.
+
+    A trimmed least-squares fit: after each round the pixels farthest from the
+    surface (ink, on whichever side it lies) are left out of the next one.
+    """
+    step = max(1, -(-max(small.shape) // 40))
+    sample = small[::step, ::step]
+    design, values = _design(sample.shape), sample.ravel()
+    weight = np.ones_like(values)
+    residual = values
+    for _ in range(rounds):
+        chosen = design * weight[:, None]
+        coef = np.linalg.solve(
+            chosen.T @ design + np.eye(6, dtype=np.float32) * 1e-4, chosen.T @ values
+        )
+        residual = values - design @ coef
+        distance = np.abs(residual)
+        cut = np.partition(distance, int(keep * (distance.size - 1)))[
+            int(keep * (distance.size - 1))
+        ]
+        weight = (distance <= cut).astype(np.float32)
+    return residual.reshape(sample.shape)
+
+
 def ink_is_light(small: Array) -> bool:
-    """Whether the strong departures from the local median are brighter than it."""
-    block = block_size(small.shape)
-    median = np.median(_blocks(small, block), axis=2)
-    deviation = small - upsample(median, block, small.shape)
-    spread = float(np.median(np.abs(deviation))) * 3.0 + 0.02
-    darker = np.clip(-deviation - spread, 0.0, None)
-    lighter = np.clip(deviation - spread, 0.0, None)
+    """Whether the strong departures from the paper's lighting are brighter than it."""
+    residual = lighting_residual(small)
+    spread = float(np.median(np.abs(residual))) * 3.0 + 0.02
+    darker = np.clip(-residual - spread, 0.0, None)
+    lighter = np.clip(residual - spread, 0.0, None)
     return float(np.square(lighter).sum()) > float(np.square(darker).sum())
 
 
 def paper_grid(small: Array, block: int) -> Array:
-    """Paper brightness per block: a bright percentile, then a grey closing over blocks."""
+    """Paper brightness per block: a bright percentile, ink-covered blocks filled in.
+
+    A block covered by a fat stroke is far darker than the paper a couple of
+    blocks away (a grey closing over the grid); such blocks take the closed
+    value. Blocks only somewhat darker are shadow or vignetting and keep theirs.
+    """
     level = np.percentile(_blocks(small, block), PAPER_PERCENTILE, axis=2)
-    passes = 2
-    closed = _filter3(_filter3(level, np.maximum, passes), np.minimum, passes)
-    return np.maximum(closed, level)
+    closed = _filter3(_filter3(level, np.maximum, 2), np.minimum, 2)
+    covered = level < INK_BLOCK_RATIO * closed
+    return np.where(covered, closed, level)
 
 
 def otsu(values: Array, bins: int = 64) -> float:
@@ -187,8 +228,19 @@ def _box3(values: Array) -> Array:
 
 
 def analyse(grey: Image.Image, side: int = ANALYSIS_SIDE) -> InkMap:
-    """Polarity, paper, noise, threshold and ink levels of a grey (L) image."""
-    scale = analysis_scale(grey.size, side)
+    """Polarity, paper, noise, threshold and ink levels of a grey (L) image.
+
+    When a reduced copy shows no ink, a copy three times larger is looked at
+    before giving up: fine pen lines fade when a large image is shrunk.
+    """
+    found = analyse_at(grey, analysis_scale(grey.size, side))
+    if found.reason in (BLANK, FAINT) and found.scale > 1:
+        return analyse_at(grey, analysis_scale(grey.size, 3 * side))
+    return found
+
+
+def analyse_at(grey: Image.Image, scale: int) -> InkMap:
+    """``analyse`` on a copy reduced ``scale`` times."""
     small_image = grey.reduce(scale) if scale > 1 else grey
     small = np.asarray(small_image, dtype=np.float32) * np.float32(1 / 255)
     light = ink_is_light(small)
@@ -203,18 +255,25 @@ def analyse(grey: Image.Image, side: int = ANALYSIS_SIDE) -> InkMap:
     return InkMap(grey, scale, grid_image, block, ink, threshold, low, high, noise, light, reason)
 
 
+BLANK = "No digit found: the image is blank."
+NOISE = "No digit found: the image looks like noise, not writing."
+FAINT = "No digit found: only faint marks (printed lines, shadows), no writing."
+
+
 def levels(ink: Array, noise: float) -> tuple[float, float, float, str | None]:
     """Threshold and soft-ink levels, or the reason there is no ink."""
     strongest = float(_box3(ink).max())
     floor = max(4.0 * noise, 0.5 * MIN_CONTRAST)
     if strongest < MIN_CONTRAST:
-        return 1.0, 0.0, 1.0, "No digit found: the image is blank."
+        return 1.0, 0.0, 1.0, BLANK
     if strongest < MIN_SNR * noise:
-        return 1.0, 0.0, 1.0, "No digit found: the image looks like noise, not writing."
+        return 1.0, 0.0, 1.0, NOISE
     candidates = ink[ink > floor]
     threshold = max(otsu(candidates), floor) if candidates.size > 8 else floor
     strokes = ink[ink > threshold]
-    high = float(np.percentile(strokes, 75)) if strokes.size else strongest
+    if not strokes.size or float(np.percentile(strokes, 90)) < MIN_STROKE:
+        return 1.0, 0.0, 1.0, FAINT
+    high = float(np.percentile(strokes, 75))
     high = max(high, threshold + 0.05)
     low = max(floor, threshold - 0.5 * (high - threshold))
     return threshold, low, high, None

@@ -104,73 +104,138 @@ def digit_region(mask: Array) -> Region | None:
 
 
 # -- numbers ---------------------------------------------------------------------------
-def _overlap(a: Array, b: Array) -> float:
-    """Shared columns of two boxes over the narrower width."""
-    shared = min(a[2], b[2]) - max(a[0], b[0])
-    return float(shared) / float(max(1, min(a[2] - a[0], b[2] - b[0])))
+#: A group wider than this many typical digit widths holds several digits, whatever its cut.
+SURELY_SEVERAL = 1.8
+#: A group wider than this many typical digit widths is cut where one stroke joins two digits.
+MAYBE_SEVERAL = 1.3
+#: Groups shorter than this fraction of the typical digit height are fragments of a digit.
+FRAGMENT_HEIGHT = 0.5
+#: Each piece of a cut group must be at least this fraction of the group's height.
+PIECE_HEIGHT = 0.7
 
 
-def column_groups(parts: Components, ids: list[int]) -> list[list[int]]:
-    """Components stacked over the same columns are one digit."""
-    order = sorted(ids, key=lambda i: int(parts.boxes[i, 0]))
-    groups: list[list[int]] = []
-    for i in order:
-        for group in groups:
-            if any(_overlap(parts.boxes[i], parts.boxes[j]) >= 0.5 for j in group):
-                group.append(i)
+def _span_overlap(a0: float, a1: float, b0: float, b1: float) -> float:
+    """Shared length of two intervals over the shorter one."""
+    return max(0.0, min(a1, b1) - max(a0, b0)) / max(1.0, min(a1 - a0, b1 - b0))
+
+
+def stacked(a: Array, b: Array) -> bool:
+    """Two boxes one above the other (sharing columns, not rows): parts of one digit."""
+    columns = _span_overlap(a[0], a[2], b[0], b[2])
+    rows = _span_overlap(a[1], a[3], b[1], b[3])
+    return columns >= 0.5 and rows <= 0.5
+
+
+def _merge(groups: list[list[int]], boxes: Array, joined: callable) -> list[list[int]]:  # type: ignore[valid-type]
+    merged = True
+    while merged:
+        merged = False
+        for i, j in itertools.combinations(range(len(groups)), 2):
+            if joined(_box_array(boxes[groups[i]]), _box_array(boxes[groups[j]])):
+                groups[i] = groups[i] + groups.pop(j)
+                merged = True
                 break
-        else:
-            groups.append([i])
     return groups
 
 
-def absorb_small(parts: Components, groups: list[list[int]]) -> list[list[int]]:
-    """Groups far smaller than the typical digit join the nearest group."""
+def _box_array(boxes: Array) -> Array:
+    return np.array(_box_of(boxes), dtype=np.float64)
+
+
+def stacked_groups(parts: Components, ids: list[int]) -> list[list[int]]:
+    """Components grouped when stacked over the same columns (a 5's bar, a dot)."""
+    return _merge([[i] for i in ids], parts.boxes, stacked)
+
+
+def absorb_fragments(parts: Components, groups: list[list[int]]) -> list[list[int]]:
+    """Groups much shorter than the typical digit join the nearest group."""
     if len(groups) < 2:
         return groups
-    area = [int(parts.areas[g].sum()) for g in groups]
-    typical = float(np.median(area))
-    big = [g for g, a in zip(groups, area, strict=True) if a >= 0.2 * typical]
-    for g, a in zip(groups, area, strict=True):
-        if a < 0.2 * typical and big:
-            centre = parts.boxes[g][:, [0, 2]].mean()
-            nearest = min(big, key=lambda h: abs(parts.boxes[h][:, [0, 2]].mean() - centre))
-            nearest.extend(g)
-    return big
+    boxes = [_box_array(parts.boxes[g]) for g in groups]
+    typical = float(np.median([b[3] - b[1] for b in boxes]))
+    short = [k for k, b in enumerate(boxes) if b[3] - b[1] < FRAGMENT_HEIGHT * typical]
+    full = [k for k in range(len(groups)) if k not in short]
+    if not full:
+        return groups
+    for k in short:
+        nearest = min(full, key=lambda m: _gap(boxes[k], boxes[m]))
+        groups[nearest] = groups[nearest] + groups[k]
+    return [groups[k] for k in full]
 
 
-def expected_width(boxes: list[tuple[int, int, int, int]]) -> float:
-    """The width of one digit, from the heights (and the narrow groups' widths)."""
-    heights = np.array([b[3] - b[1] for b in boxes], dtype=np.float64)
-    return DIGIT_ASPECT * float(np.median(heights))
+def _gap(a: Array, b: Array) -> float:
+    dx = max(0.0, a[0] - b[2], b[0] - a[2])
+    dy = max(0.0, a[1] - b[3], b[1] - a[3])
+    return float(np.hypot(dx, dy))
 
 
-def cut_columns(mask: Array, box: tuple[int, int, int, int], pieces: int) -> list[int]:
-    """Where to cut a group of touching digits: the emptiest column near each ideal place."""
+def typical_width(boxes: list[tuple[int, int, int, int]]) -> float:
+    """The width of one digit: the median of the narrower groups, or from the height."""
+    height = float(np.median([b[3] - b[1] for b in boxes]))
+    widths = [b[2] - b[0] for b in boxes if b[2] - b[0] <= 1.0 * (b[3] - b[1])]
+    by_height = DIGIT_ASPECT * height
+    if len(widths) >= 2:
+        return max(float(np.median(widths)), 0.5 * by_height)
+    return by_height
+
+
+def runs_in(column: Array) -> int:
+    """Separate stretches of ink in one column."""
+    padded = np.concatenate(([False], column, [False]))
+    return int(np.count_nonzero(np.diff(padded.astype(np.int8)) == 1))
+
+
+def best_cut(
+    mask: Array, box: tuple[int, int, int, int], ideal: float, reach: float
+) -> tuple[int, int, int]:
+    """The column near ``ideal`` crossing the least ink: (column, runs, ink pixels)."""
     x0, y0, x1, y1 = box
-    profile = mask[y0:y1, x0:x1].sum(axis=0).astype(np.float64)
-    width = x1 - x0
-    cuts = []
-    for k in range(1, pieces):
-        ideal = width * k / pieces
-        lo = max(1, int(ideal - 0.3 * width / pieces))
-        hi = min(width - 1, int(ideal + 0.3 * width / pieces) + 1)
-        if hi <= lo:
-            continue
-        window = profile[lo:hi] + 1e-3 * np.abs(np.arange(lo, hi) - ideal)
-        cuts.append(x0 + lo + int(np.argmin(window)))
-    return cuts
+    lo, hi = max(x0 + 1, int(ideal - reach)), min(x1 - 1, int(ideal + reach) + 1)
+    if hi <= lo:
+        return int(ideal), 0, 0
+    block = mask[y0:y1, lo:hi]
+    ink = block.sum(axis=0)
+    column = lo + int(np.argmin(ink + 1e-3 * np.abs(np.arange(lo, hi) - ideal)))
+    return column, runs_in(mask[y0:y1, column]), int(mask[y0:y1, column].sum())
 
 
-def split_group(mask: Array, box: tuple[int, int, int, int], width: float) -> list[Region]:
-    """One region per digit of a group that may hold several touching digits."""
+def pieces_tall(mask: Array, box: tuple[int, int, int, int], cuts: list[int]) -> bool:
+    """Whether every piece between the cuts is nearly as tall as the group (a digit, not a bit)."""
+    x0, y0, x1, y1 = box
+    for a, b in itertools.pairwise([x0, *cuts, x1]):
+        found = _tight_box(mask[:, a:b])
+        if found is None or found[3] - found[1] < PIECE_HEIGHT * (y1 - y0):
+            return False
+    return True
+
+
+def pieces_in(
+    mask: Array, box: tuple[int, int, int, int], width: float, stroke: float
+) -> list[int]:
+    """Cut columns splitting a group into digits (none for a single digit)."""
     x0, _, x1, _ = box
-    pieces = max(1, round((x1 - x0) / width)) if width > 0 else 1
-    if pieces == 1 or (x1 - x0) < 1.45 * width:
+    ratio = (x1 - x0) / max(width, 1.0)
+    if ratio >= SURELY_SEVERAL:
+        for k in range(max(2, round(ratio)), 1, -1):
+            reach = 0.35 * (x1 - x0) / k
+            cuts = [best_cut(mask, box, x0 + (x1 - x0) * j / k, reach)[0] for j in range(1, k)]
+            if pieces_tall(mask, box, cuts):
+                return cuts
+    cut, runs, ink = best_cut(mask, box, (x0 + x1) / 2, 0.22 * (x1 - x0))
+    clean = runs == 1 and ink <= 1.5 * stroke
+    joined = runs == 1 and ratio >= MAYBE_SEVERAL
+    return [cut] if (clean or joined) and pieces_tall(mask, box, [cut]) else []
+
+
+def split_group(
+    mask: Array, box: tuple[int, int, int, int], width: float, stroke: float
+) -> list[Region]:
+    """One region per digit of a group that may hold several touching digits."""
+    cuts = pieces_in(mask, box, width, stroke)
+    if not cuts:
         return [Region(mask, box)]
-    edges = [x0, *cut_columns(mask, box, pieces), x1]
     regions = []
-    for a, b in itertools.pairwise(edges):
+    for a, b in itertools.pairwise([box[0], *cuts, box[2]]):
         part = np.zeros_like(mask)
         part[:, a:b] = mask[:, a:b]
         found = _tight_box(part)
@@ -187,16 +252,24 @@ def _tight_box(mask: Array) -> tuple[int, int, int, int] | None:
     return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
 
 
+def stroke_width(mask: Array) -> float:
+    """Mean stroke width in pixels: twice the area over the boundary length."""
+    area = int(mask.sum())
+    inner = mask[1:-1, 1:-1] & mask[:-2, 1:-1] & mask[2:, 1:-1] & mask[1:-1, :-2] & mask[1:-1, 2:]
+    boundary = max(1, area - int(inner.sum()))
+    return 2.0 * area / boundary
+
+
 def number_regions(mask: Array) -> list[Region]:
     """The digits of a number, left to right."""
     parts = label_components(mask)
     ids = meaningful(parts)
     if not ids:
         return []
-    groups = absorb_small(parts, column_groups(parts, ids))
+    groups = absorb_fragments(parts, stacked_groups(parts, ids))
     boxes = [_box_of(parts.boxes[g]) for g in groups]
-    width = expected_width(boxes)
+    width, stroke = typical_width(boxes), stroke_width(mask)
     regions: list[Region] = []
     for group, box in zip(groups, boxes, strict=True):
-        regions.extend(split_group(parts.mask(group), box, width))
+        regions.extend(split_group(parts.mask(group), box, width, stroke))
     return sorted(regions, key=lambda r: (r.box[0] + r.box[2]) / 2)
