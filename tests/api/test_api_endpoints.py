@@ -362,3 +362,48 @@ def test_startup_failure_is_reported_as_one_line(tmp_path) -> None:
     assert failed[0]["message"].startswith("digits: cannot start: ")
     assert "gone.json: no such file" in failed[0]["message"]
     assert "Traceback" not in failed[0]["message"]
+
+
+# -- the event loop -------------------------------------------------------------------------
+def test_a_slow_prediction_does_not_block_other_requests(
+    api_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+    import time
+
+    import httpx
+
+    from app import api
+    from app.main import create_app
+    from app.registry import load_models
+
+    real = api.predict_digit
+
+    def slow_predict(*args: object) -> object:
+        time.sleep(0.6)  # CPU-bound work stands in the worker thread, not the event loop
+        return real(*args)
+
+    monkeypatch.setattr(api, "predict_digit", slow_predict)
+    app = create_app(api_settings)
+    app.state.registry = load_models(api_settings)
+    png = digit_png(4)
+
+    async def race() -> tuple[float, float]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            began = time.perf_counter()
+
+            async def predict() -> float:
+                response = await client.post("/predict", files={"file": ("4.png", png)})
+                assert response.status_code == 200
+                return time.perf_counter() - began
+
+            async def health() -> float:
+                await asyncio.sleep(0.1)
+                assert (await client.get("/health")).status_code == 200
+                return time.perf_counter() - began
+
+            return tuple(await asyncio.gather(predict(), health()))  # type: ignore[return-value]
+
+    predicted_at, healthy_at = asyncio.run(race())
+    assert healthy_at < 0.5 < predicted_at
