@@ -12,7 +12,8 @@ names that exist.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,8 @@ class ServedModel:
     doc: dict[str, Any]
     path: Path
     sha256: str
+    #: One forward pass at a time: the layers keep per-call state meant for training.
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def architecture(self) -> str:
@@ -62,7 +65,8 @@ class ServedModel:
         """``(n, 28, 28)`` float32 -> ``(n, 10)`` calibrated probabilities."""
         if len(images) == 0:
             return np.zeros((0, 10), dtype=np.float32)
-        return self.network.predict_proba(images)
+        with self.lock:
+            return self.network.predict_proba(images)
 
 
 class ModelRegistry:
