@@ -125,7 +125,7 @@ export class ResultPanel {
       return;
     }
     if (digits.length === 1) {
-      this.showDigit(digits[0], { cards: true });
+      this.showDigit(digits[0]); // its bars and 28x28 image say it all: no card
       return;
     }
     const unsure = digits.filter((d) => d.status !== "ok").length;
@@ -192,7 +192,7 @@ export class ResultPanel {
         element("small", "", percent(d.confidence)),
       );
       const alt = alternatives(d.top, 2);
-      const top = element("div", "digit-card-top", alt ? `or ${alt}` : "no other guess");
+      const top = element("div", "digit-card-top", alt ? `or ${alt}` : "nothing else close");
       card.setAttribute(
         "aria-label",
         `Digit ${i + 1}: ${d.digit}, ${percent(d.confidence)}${d.status === "ok" ? "" : ", unsure"}${alt ? `; or ${alt}` : ""}`,
