@@ -666,3 +666,82 @@ def line_points(start: tuple[float, float], end: tuple[float, float], n: int = 3
         (start[0] + (end[0] - start[0]) * i / n, start[1] + (end[1] - start[1]) * i / n)
         for i in range(n + 1)
     ]
+
+
+def test_a_speck_is_not_sent_and_a_blank_photo_has_no_digit(
+    open_page: Callable[..., Session],
+) -> None:
+    session = open_page()
+    session.watch.allowed_statuses.add(422)
+    page = session.page
+    draw_with_mouse(page, [[(140.0, 140.0)]])  # one click: a dot
+    page.wait_for_timeout(400)
+    assert page.evaluate("window.__predictions") == 0
+    assert answer_state(page) == "none"
+    assert "larger" in page.inner_text("#answer-detail")
+
+    page.click("#tab-photo")
+    _upload(page, "blank.jpg", "image/jpeg", photo_of([], seed=9).data)
+    page.wait_for_selector('#answer[data-state="none"]')
+    assert "No digit found" in page.inner_text("#answer-status")
+    assert "No digit found" in page.inner_text("#announce")
+
+
+def test_pointercancel_ends_the_stroke(open_page: Callable[..., Session]) -> None:
+    page = open_page().page
+    (stroke,) = on_screen(page, [[(60.0, 60.0), (140.0, 60.0), (220.0, 60.0)]], PAD)
+    page.mouse.move(*stroke[0])
+    page.mouse.down()
+    page.mouse.move(*stroke[1])
+    page.dispatch_event("#pad", "pointercancel", {"pointerId": 1, "pointerType": "mouse"})
+    drawn = ink_pixels(page)
+    page.mouse.move(*stroke[2])  # the button is still down, but the stroke has ended
+    page.mouse.move(stroke[2][0], stroke[2][1] + 80)
+    page.mouse.up()
+    settle(page)
+    assert 0 < drawn == ink_pixels(page)
+    page.keyboard.press("Control+z")
+    assert ink_pixels(page) == 0  # the cancelled stroke was one stroke in the history
+
+
+def test_unsure_and_number_answers_are_said_in_words(open_page: Callable[..., Session]) -> None:
+    """The page's wording for answers the network is unsure of (the API's contract)."""
+    page = open_page().page
+    unsure = {
+        "digit": 7,
+        "confidence": 0.48,
+        "status": "unsure",
+        "top": [{"digit": 7, "probability": 0.48}, {"digit": 1, "probability": 0.41}],
+        "image": None,
+        "model": {},
+        "timing_ms": {},
+    }
+    page.route("**/predict?*", lambda route: route.fulfill(json=unsure))
+    draw_with_mouse(page, digit_strokes(7))
+    settle(page)
+    assert answer(page) == "7" and answer_state(page) == "unsure"
+    assert "Not sure" in page.inner_text("#answer-status")
+    assert "1 (41%)" in page.inner_text("#answer-detail")
+    assert "Not sure" in page.inner_text("#announce")
+    assert page.get_attribute(".bar-row.second", "data-digit") == "1"
+
+    number = {
+        "number": "17",
+        "confidence": 0.4,
+        "status": "unsure",
+        "digits": [
+            {**unsure, "digit": 1, "confidence": 0.9, "status": "ok", "box": [50, 60, 30, 150]},
+            {**unsure, "box": [300, 60, 120, 150]},
+        ],
+        "model": {},
+        "timing_ms": {},
+    }
+    page.route("**/predict/number?*", lambda route: route.fulfill(json=number))
+    page.click("#tab-number")
+    draw_with_mouse(page, layout_number("17", NUMBER_PAD, fill=0.6), NUMBER_PAD)
+    settle(page)
+    assert answer(page) == "17" and answer_state(page) == "unsure"
+    assert "Probably 17" in page.inner_text("#answer-status")
+    assert "17?" in page.inner_text("#answer-detail")
+    assert page.locator("#pad-boxes .box.unsure").count() == 1
+    assert page.locator("#digit-cards .digit-card.unsure").count() == 1

@@ -8,6 +8,11 @@ import { PhotoView, listenForPhotos } from "./photo.js";
 import { ResultPanel, drawBoxes } from "./result.js";
 
 const MODES = ["digit", "number", "photo"];
+// A tap or a speck is not a digit yet: the network would still name one (a blob
+// scaled up to digit size looks like an 8), so the page waits for more ink.
+const SMALLEST_DRAWING = 40; // logical pixels, a seventh of the pad's height
+const TOO_SMALL = "Too small to read: draw the digit larger.";
+
 const EMPTY_PROMPT = {
   digit: "Draw a digit to start.",
   number: "Write a number to start.",
@@ -70,6 +75,12 @@ function onPadChange(reason) {
     live.cancel();
     $("pad-boxes").replaceChildren();
     panel.showEmpty(EMPTY_PROMPT[state.mode]);
+    return;
+  }
+  if (pad.extent < SMALLEST_DRAWING) {
+    live.cancel();
+    $("pad-boxes").replaceChildren();
+    if (!pad.isDrawing) panel.showTooSmall(TOO_SMALL);
     return;
   }
   if (reason === "end" || reason === "undo") live.run();

@@ -88,6 +88,20 @@ export class DrawingPad extends EventTarget {
     return this.active !== null;
   }
 
+  /** The longer side of the box around all the ink, in logical pixels. */
+  get extent() {
+    let [left, top, right, bottom] = [Infinity, Infinity, -Infinity, -Infinity];
+    for (const stroke of this.strokes) {
+      for (const p of stroke.points) {
+        left = Math.min(left, p.x - stroke.width / 2);
+        right = Math.max(right, p.x + stroke.width / 2);
+        top = Math.min(top, p.y - stroke.width / 2);
+        bottom = Math.max(bottom, p.y + stroke.width / 2);
+      }
+    }
+    return this.strokes.length === 0 ? 0 : Math.max(right - left, bottom - top);
+  }
+
   readColours() {
     const style = getComputedStyle(document.documentElement);
     const read = (name, fallback) => style.getPropertyValue(name).trim() || fallback;

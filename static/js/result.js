@@ -77,6 +77,15 @@ export class ResultPanel {
     this.lastAnnounced = "";
   }
 
+  /** Some ink, but too little to be worth asking the network about. */
+  showTooSmall(message) {
+    this.setAnswer("none", "…", "Keep drawing.", message);
+    this.showBars(null);
+    this.showSeen(null);
+    this.showCards(null);
+    this.announce(message);
+  }
+
   /** The server found no digit (422), or a photo held none. */
   showNoDigit(message) {
     this.setAnswer("none", "–", "No digit found.", message);
