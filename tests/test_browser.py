@@ -745,3 +745,22 @@ def test_unsure_and_number_answers_are_said_in_words(open_page: Callable[..., Se
     assert "17?" in page.inner_text("#answer-detail")
     assert page.locator("#pad-boxes .box.unsure").count() == 1
     assert page.locator("#digit-cards .digit-card.unsure").count() == 1
+
+
+def test_the_model_can_be_chosen_when_several_are_served(
+    open_page: Callable[..., Session],
+) -> None:
+    session = open_page()
+    page = session.page
+    available = page.request.get(session.url + "/model").json()["available"]
+    if len(available) < 2:
+        pytest.skip("the server has only one model: the page shows no choice")
+    current = page.input_value("#model-select")
+    other = next(name for name in available if name != current)
+    page.select_option("#model-select", other)
+    page.wait_for_selector(f"#model-info:has-text('Model: {other}')")
+    with page.expect_request(lambda r: "/predict" in r.url) as sent:
+        draw_with_mouse(page, digit_strokes(3))
+    assert f"model={other}" in sent.value.url
+    settle(page)
+    assert answer(page) == "3"
