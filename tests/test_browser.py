@@ -153,11 +153,16 @@ class Watch:
 
     origin: str
     allowed_statuses: set[int] = field(default_factory=set)
-    problems: list[str] = field(default_factory=list)
+    expected: list[str] = field(default_factory=list)  # problems a test causes on purpose
+    found: list[str] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[str]:
+        return [p for p in self.found if not any(e in p for e in self.expected)]
 
     def attach(self, page: Page) -> None:
         page.on("console", self._console)
-        page.on("pageerror", lambda error: self.problems.append(f"exception: {error}"))
+        page.on("pageerror", lambda error: self.found.append(f"exception: {error}"))
         page.on("requestfailed", self._failed)
         page.on("request", self._request)
         page.on("response", self._response)
@@ -168,22 +173,22 @@ class Watch:
         text = message.text
         expected = any(f"status of {s}" in text for s in self.allowed_statuses)
         if not expected:
-            self.problems.append(f"console {message.type}: {text}")
+            self.found.append(f"console {message.type}: {text}")
 
     def _failed(self, request: Request) -> None:
         # Live prediction aborts stale requests on purpose; anything else is a failure.
         if "ERR_ABORTED" in (request.failure or "") and "/predict" in request.url:
             return
-        self.problems.append(f"request failed: {request.url} {request.failure}")
+        self.found.append(f"request failed: {request.url} {request.failure}")
 
     def _request(self, request: Request) -> None:
         url = request.url
         if not (url.startswith(self.origin) or url.startswith(("data:", "blob:"))):
-            self.problems.append(f"request to another origin: {url}")
+            self.found.append(f"request to another origin: {url}")
 
     def _response(self, response: Any) -> None:
         if response.status >= 400 and response.status not in self.allowed_statuses:
-            self.problems.append(f"HTTP {response.status}: {response.url}")
+            self.found.append(f"HTTP {response.status}: {response.url}")
 
 
 @dataclass
@@ -764,3 +769,22 @@ def test_the_model_can_be_chosen_when_several_are_served(
     assert f"model={other}" in sent.value.url
     settle(page)
     assert answer(page) == "3"
+
+
+def test_an_unreachable_server_is_said_in_words(open_page: Callable[..., Session]) -> None:
+    session = open_page()
+    session.watch.expected.append("ERR_FAILED")
+    page = session.page
+    draw_with_mouse(page, digit_strokes(1))
+    settle(page)
+    assert answer(page) == "1"
+    page.route("**/predict?*", lambda route: route.abort("failed"))
+    page.keyboard.press("Control+z")
+    draw_with_mouse(page, digit_strokes(7))
+    page.wait_for_selector("#error:not([hidden])")
+    assert "Cannot reach the server" in page.inner_text("#error")
+    assert "Cannot reach the server" in page.inner_text("#announce")
+    page.unroute("**/predict?*")
+    draw_with_mouse(page, [[(30.0, 250.0), (60.0, 250.0)]])  # any change asks again
+    settle(page)
+    assert page.is_hidden("#error")
