@@ -336,6 +336,7 @@ def read_each_digit(
 
 def screenshot(page: Page, name: str) -> None:
     OUTPUT.mkdir(exist_ok=True)
+    page.wait_for_timeout(300)  # let the bars finish their 0.2 s transition
     page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)
 
 

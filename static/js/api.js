@@ -78,7 +78,7 @@ export function predictDigit(image, { signal, model, topK = 10 } = {}) {
 }
 
 /** A whole number: resolves to `{number, confidence, status, digits: [...]}`. */
-export function predictNumber(image, { signal, model, topK = 3 } = {}) {
+export function predictNumber(image, { signal, model, topK = 10 } = {}) {
   return send(
     "/predict/number",
     { top_k: topK, include_image: true, model },

@@ -141,7 +141,7 @@ async function readPhoto(file) {
   panel.showEmpty("Reading the photo…");
   panel.busy(true);
   try {
-    const result = await predictNumber(file, { signal: controller.signal, model: state.model, topK: 10 });
+    const result = await predictNumber(file, { signal: controller.signal, model: state.model });
     const size = await shown;
     if (state.photoRequest !== controller) return;
     if (size) drawBoxes($("photo-boxes"), result.digits, size);
