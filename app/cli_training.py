@@ -80,9 +80,7 @@ def add_evaluate_parser(subparsers: argparse._SubParsersAction) -> None:
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     config = PRESETS[args.preset]
     changes: dict[str, Any] = {
-        name: getattr(args, name)
-        for name, _, _ in _OVERRIDES
-        if getattr(args, name) is not None
+        name: getattr(args, name) for name, _, _ in _OVERRIDES if getattr(args, name) is not None
     }
     if args.hidden is not None:
         changes["hidden"] = args.hidden

@@ -47,16 +47,19 @@ class BarProgress(Progress):
         if self._bar is not None:
             self._bar.update(1)
             if self._bar.n % 20 == 0:
-                self._bar.set_postfix(loss=f"{loss:.4f}", acc=f"{accuracy:.4f}",
-                                      img_s=f"{images_per_s:.0f}")
+                self._bar.set_postfix(
+                    loss=f"{loss:.4f}", acc=f"{accuracy:.4f}", img_s=f"{images_per_s:.0f}"
+                )
 
     def end_epoch(self, record: dict[str, float]) -> None:
         if self._bar is None:
             print(format_record(record), file=sys.stderr, flush=True)
             return
         self._bar.set_postfix(
-            loss=f"{record['loss']:.4f}", acc=f"{record['accuracy']:.4f}",
-            val_acc=f"{record['val_accuracy']:.4f}", img_s=f"{record['images_per_s']:.0f}",
+            loss=f"{record['loss']:.4f}",
+            acc=f"{record['accuracy']:.4f}",
+            val_acc=f"{record['val_accuracy']:.4f}",
+            img_s=f"{record['images_per_s']:.0f}",
         )
         self._bar.close()
         self._bar = None

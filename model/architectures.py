@@ -5,14 +5,15 @@ whose every random draw (initial weights, dropout masks) comes from ``rng``.
 
 - ``mlp``: 784 -> hidden... -> 10 with ReLU or sigmoid hidden units and optional
   dropout after each hidden layer.
-- ``cnn``: two convolution blocks (conv, 2x2 max pool, batch norm, ReLU), by
-  default 32 filters of 5x5 and 64 filters of 3x3, then a dense layer with dropout and the 10 outputs; input
-  ``(28, 28, 1)``.
+- ``cnn``: two convolution blocks (conv, 2x2 max pool, batch norm, ReLU),
+  by default 32 filters of 5x5 and 64 filters of 3x3, then a dense layer with
+  dropout and the 10 outputs; input ``(28, 28, 1)``.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -59,7 +60,7 @@ class TrainConfig:
 def mlp_layers(config: TrainConfig, rng: np.random.Generator) -> list[Layer]:
     layers: list[Layer] = []
     sizes = [784, *config.hidden]
-    for n_in, n_out in zip(sizes, sizes[1:], strict=False):
+    for n_in, n_out in pairwise(sizes):
         layers.append(Dense(n_in, n_out, config.init, rng))
         layers.append(ReLU() if config.activation == "relu" else Sigmoid())
         if config.dropout:
@@ -104,31 +105,71 @@ def build_network(config: TrainConfig, rng: np.random.Generator) -> Network:
 PRESETS: dict[str, TrainConfig] = {
     # Nielsen, "Neural Networks and Deep Learning", ch. 1: network.py
     "nielsen": TrainConfig(
-        hidden=[30], activation="sigmoid", init="standard_normal", loss="quadratic",
-        optimizer="sgd", momentum=0.0, lr=3.0, schedule="constant", epochs=30, batch_size=10,
+        hidden=[30],
+        activation="sigmoid",
+        init="standard_normal",
+        loss="quadratic",
+        optimizer="sgd",
+        momentum=0.0,
+        lr=3.0,
+        schedule="constant",
+        epochs=30,
+        batch_size=10,
         val_size=10000,
     ),
     # Nielsen ch. 3: network2.py, the coursework network: cross-entropy, L2, 1/sqrt(n_in) init
     "coursework": TrainConfig(
-        hidden=[100], activation="sigmoid", init="scaled_normal", loss="sigmoid_cross_entropy",
-        optimizer="sgd", momentum=0.0, lr=0.5, weight_decay=5.0 / 50000, schedule="constant",
-        epochs=30, batch_size=10, val_size=10000,
+        hidden=[100],
+        activation="sigmoid",
+        init="scaled_normal",
+        loss="sigmoid_cross_entropy",
+        optimizer="sgd",
+        momentum=0.0,
+        lr=0.5,
+        weight_decay=5.0 / 50000,
+        schedule="constant",
+        epochs=30,
+        batch_size=10,
+        val_size=10000,
     ),
     # the 784-256-10 ReLU/softmax network of the source reports
     "relu256": TrainConfig(
-        hidden=[256], optimizer="sgd", momentum=0.0, lr=0.1, schedule="constant",
-        epochs=20, batch_size=128,
+        hidden=[256],
+        optimizer="sgd",
+        momentum=0.0,
+        lr=0.1,
+        schedule="constant",
+        epochs=20,
+        batch_size=128,
     ),
     # the shipped MLP: weights/mlp.json
     "mlp": TrainConfig(
-        hidden=[800], dropout=0.3, optimizer="nesterov", lr=0.05, momentum=0.9,
-        weight_decay=5e-5, schedule="cosine", warmup=0.5, epochs=40, batch_size=128,
+        hidden=[800],
+        dropout=0.3,
+        optimizer="nesterov",
+        lr=0.05,
+        momentum=0.9,
+        weight_decay=5e-5,
+        schedule="cosine",
+        warmup=0.5,
+        epochs=40,
+        batch_size=128,
         augment=True,
     ),
     # the shipped CNN: weights/cnn.json
     "cnn": TrainConfig(
-        arch="cnn", hidden=[128], dropout=0.3, conv_filters=[32, 64], optimizer="nesterov",
-        lr=0.05, momentum=0.9, weight_decay=5e-5, schedule="cosine", warmup=0.5, epochs=20,
-        batch_size=128, augment=True,
+        arch="cnn",
+        hidden=[128],
+        dropout=0.3,
+        conv_filters=[32, 64],
+        optimizer="nesterov",
+        lr=0.05,
+        momentum=0.9,
+        weight_decay=5e-5,
+        schedule="cosine",
+        warmup=0.5,
+        epochs=20,
+        batch_size=128,
+        augment=True,
     ),
 }

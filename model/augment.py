@@ -125,7 +125,7 @@ def augment_batch(images: Array, rng: np.random.Generator, cfg: AugmentConfig) -
     src_x, src_y = affine_grid(n, cfg, rng)
     ex, ey = elastic_field(n, cfg, rng)
     out = bilinear_sample(images, src_x + ex, src_y + ey)
-    chosen = rng.random(n) < cfg.thickness_p
+    chosen = np.less(rng.random(n), cfg.thickness_p)
     amount = np.where(chosen, rng.uniform(-0.8, 1.0, n), 0.0)
     if chosen.any():
         out = change_thickness(out, amount)

@@ -241,7 +241,7 @@ class GlobalAvgPool(Layer):
         return x.mean(axis=(1, 2))
 
     def backward(self, grad: Array) -> Array:
-        n, h, w, c = self._shape
+        _, h, w, _ = self._shape
         return np.broadcast_to(grad[:, None, None, :] / np.float32(h * w), self._shape).copy()
 
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:

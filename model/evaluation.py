@@ -66,7 +66,7 @@ def evaluate(network: Network, images: Array, labels: Array) -> Evaluation:
         per_class=[float(p) for p in per_class],
         confusion=matrix.tolist(),
         ece=expected_calibration_error(probs, labels),
-        count=int(len(labels)),
+        count=len(labels),
         predicted=predicted,
         probabilities=probs,
     )

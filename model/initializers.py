@@ -3,7 +3,8 @@
 Each takes the array shape, the fan-in and fan-out, and the one seeded generator.
 
 - ``he_normal``: N(0, 2/fan_in), for layers followed by ReLU (He et al., 2015).
-- ``glorot_uniform``: U(+-sqrt(6/(fan_in+fan_out))), for tanh/sigmoid layers (Glorot & Bengio, 2010).
+- ``glorot_uniform``: U(+-sqrt(6/(fan_in+fan_out))), for tanh/sigmoid layers
+  (Glorot & Bengio, 2010).
 - ``scaled_normal``: N(0, 1/fan_in), the "1/sqrt(n_in)" initialisation of Nielsen's network2.
 - ``standard_normal``: N(0, 1), the initialisation of Nielsen's first network.
 """
@@ -31,7 +32,9 @@ def scaled_normal(shape: Shape, fan_in: int, fan_out: int, rng: np.random.Genera
     return rng.normal(0.0, 1.0 / np.sqrt(fan_in), shape)
 
 
-def standard_normal(shape: Shape, fan_in: int, fan_out: int, rng: np.random.Generator) -> np.ndarray:
+def standard_normal(
+    shape: Shape, fan_in: int, fan_out: int, rng: np.random.Generator
+) -> np.ndarray:
     return rng.normal(0.0, 1.0, shape)
 
 
@@ -50,5 +53,7 @@ def initialize(
     try:
         init = INITIALIZERS[name]
     except KeyError:
-        raise ValueError(f"unknown initializer {name!r}; known: {', '.join(INITIALIZERS)}") from None
+        raise ValueError(
+            f"unknown initializer {name!r}; known: {', '.join(INITIALIZERS)}"
+        ) from None
     return init(shape, fan_in, fan_out, rng).astype(np.float32)

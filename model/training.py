@@ -145,7 +145,9 @@ def train(
     return result
 
 
-def training_record(config: TrainConfig, result: TrainResult, extra: dict[str, Any]) -> dict[str, Any]:
+def training_record(
+    config: TrainConfig, result: TrainResult, extra: dict[str, Any]
+) -> dict[str, Any]:
     """The ``training`` section of the weights file."""
     return {
         "hyperparameters": config.to_dict(),

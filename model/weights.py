@@ -260,11 +260,16 @@ def network_from_dict(data: Any) -> Network:
     check_shapes(layers, input_shape)
     _require(data, "input", dict, "")
     load_parameters(layers, _require(data, "parameters", dict, ""))
-    calibration = data.get("calibration", {})
+    return Network(layers, input_shape, loss, read_temperature(data.get("calibration", {})))
+
+
+def read_temperature(calibration: Any) -> float:
     temperature = calibration.get("temperature", 1.0) if isinstance(calibration, dict) else None
-    if not isinstance(temperature, (int, float)) or isinstance(temperature, bool) or temperature <= 0:
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)):
         raise WeightsError("calibration.temperature must be a positive number")
-    return Network(layers, input_shape, loss, float(temperature))
+    if temperature <= 0:
+        raise WeightsError("calibration.temperature must be a positive number")
+    return float(temperature)
 
 
 def load(path: Path) -> tuple[Network, dict[str, Any]]:

@@ -25,4 +25,3 @@ def data_dir() -> Path:
 @pytest.fixture(scope="session")
 def mnist(data_dir: Path) -> MNIST:
     return load_mnist(data_dir)
-

@@ -72,7 +72,7 @@ def test_dense() -> None:
     check_layer(Dense(7, 5, rng=np.random.default_rng(0)), x)
 
 
-@pytest.mark.parametrize("layer", [ReLU(), Sigmoid(), Flatten()], ids=lambda l: l.kind)
+@pytest.mark.parametrize("layer", [ReLU(), Sigmoid(), Flatten()], ids=lambda layer: layer.kind)
 def test_elementwise(layer: Layer) -> None:
     x = np.random.default_rng(0).normal(size=(3, 4, 5))
     x[np.abs(x) < 1e-3] = 0.5  # keep ReLU away from its kink
