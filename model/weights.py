@@ -151,6 +151,7 @@ def save(network: Network, path: Path, training: dict[str, Any] | None = None) -
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(text)
+    os.chmod(tmp, 0o644)  # mkstemp makes it private; a weights file is for everyone to read
     os.replace(tmp, path)
 
 
