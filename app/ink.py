@@ -5,10 +5,10 @@ hundred pixels, box-averaged by Pillow), so its cost does not grow with the
 photo:
 
 1. **Polarity.** Paper is the majority of pixels and ink departs from it to one
-   side. A smooth lighting surface is fitted to the paper (trimmed least
-   squares, so the ink, on either side, is left out); the strong departures
-   from it are on the ink's side: darker for pen on paper, lighter for chalk
-   on a board. Light ink is handled by
+   side. A lighting plane is fitted to the paper (trimmed least squares, so
+   the ink, on either side, is left out); the strong departures from it are on
+   the ink's side: darker for pen on paper, lighter for chalk on a board. When
+   ink covers much of the image, the paper is what the border looks like. Light ink is handled by
    inverting the image, so everything after sees dark ink on light paper.
 2. **Paper.** The paper's brightness is estimated on a coarse grid of blocks (a
    bright percentile of each block), then a grey closing over the grid fills
@@ -141,41 +141,53 @@ def block_size(shape: tuple[int, int]) -> int:
     return max(2, min(shape) // PAPER_BLOCKS)
 
 
-def _design(shape: tuple[int, int]) -> Array:
-    """Quadratic surface terms (1, x, y, x^2, xy, y^2) over a grid, coordinates in [-1, 1]."""
+def _plane(shape: tuple[int, int]) -> Array:
+    """Plane terms (1, x, y) over a grid, coordinates in [-1, 1]."""
     y, x = np.mgrid[-1 : 1 : shape[0] * 1j, -1 : 1 : shape[1] * 1j]
-    terms = [np.ones_like(x), x, y, x * x, x * y, y * y]
-    return np.stack([t.ravel() for t in terms], axis=1).astype(np.float32)
+    return np.stack([np.ones(x.size), x.ravel(), y.ravel()], axis=1).astype(np.float32)
 
 
-def lighting_residual(small: Array, rounds: int = 3, keep: float = 0.7) -> Array:
-    """The image (subsampled) minus a smooth quadratic lighting surface fitted to its paper.
+def lighting_residual(small: Array, rounds: int = 4, keep: float = 0.5) -> Array:
+    """The image minus a lighting plane fitted to its paper.
 
-    A trimmed least-squares fit: after each round the pixels farthest from the
-    surface (ink, on whichever side it lies) are left out of the next one.
+    A trimmed least-squares fit on a subsample: after each round the half of
+    the pixels farthest from the plane (ink, on whichever side it lies) is left
+    out of the next one.
     """
     step = max(1, -(-max(small.shape) // 40))
-    sample = small[::step, ::step]
-    design, values = _design(sample.shape), sample.ravel()
+    design, values = _plane(small[::step, ::step].shape), small[::step, ::step].ravel()
     weight = np.ones_like(values)
-    residual = values
+    coef = np.zeros(3, np.float32)
     for _ in range(rounds):
         chosen = design * weight[:, None]
         coef = np.linalg.solve(
-            chosen.T @ design + np.eye(6, dtype=np.float32) * 1e-4, chosen.T @ values
+            chosen.T @ design + np.eye(3, dtype=np.float32) * 1e-4, chosen.T @ values
         )
-        residual = values - design @ coef
-        distance = np.abs(residual)
+        distance = np.abs(values - design @ coef)
         cut = np.partition(distance, int(keep * (distance.size - 1)))[
             int(keep * (distance.size - 1))
         ]
         weight = (distance <= cut).astype(np.float32)
-    return residual.reshape(sample.shape)
+    return small - (_plane(small.shape) @ coef).reshape(small.shape)
 
 
 def ink_is_light(small: Array) -> bool:
-    """Whether the strong departures from the paper's lighting are brighter than it."""
+    """Whether the ink is lighter than the paper.
+
+    Usually the ink is a small part of the image: the strong departures from
+    the paper's lighting are then on the ink's side. When two large, clearly
+    different classes share the image (a fat digit filling a canvas), the paper
+    is the class the image's border looks like.
+    """
     residual = lighting_residual(small)
+    high = residual > otsu(residual)
+    share = float(high.mean())
+    if min(share, 1.0 - share) >= 0.2:
+        light_mean, dark_mean = float(small[high].mean()), float(small[~high].mean())
+        if light_mean - dark_mean > 0.3:
+            ring = np.concatenate([small[0], small[-1], small[:, 0], small[:, -1]])
+            border = float(np.median(ring))
+            return abs(border - light_mean) > abs(border - dark_mean)
     spread = float(np.median(np.abs(residual))) * 3.0 + 0.02
     darker = np.clip(-residual - spread, 0.0, None)
     lighter = np.clip(residual - spread, 0.0, None)

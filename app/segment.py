@@ -19,6 +19,7 @@ A region is a boolean mask over the analysis image plus its bounding box.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,12 +34,18 @@ SPECK_FRACTION = 0.03
 SPECK_PIXELS = 3
 #: Components at least this fraction of the largest one count wherever they are.
 MAJOR_FRACTION = 0.5
-#: A line spans at least this fraction of the image width or height ...
-LINE_SPAN = 0.8
-#: ... while covering at most this fraction of its bounding box.
-LINE_FILL = 0.12
-#: Typical width of a digit as a fraction of its height (used to cut touching digits).
-DIGIT_ASPECT = 0.62
+#: A line runs from border to border (ending this fraction of the size from each) ...
+LINE_END = 0.03
+#: ... and is at most this thick for its length; a lattice (a grid) covers at most
+#: ``LINE_FILL`` of its bounding box.
+LINE_THICKNESS = 0.12
+LINE_FILL = 0.15
+#: How curved (middle against ends, over the height) the two halves of an unclosed 0 are.
+ARC_BULGE = 0.06
+#: ... and how narrow (over their height).
+ARC_WIDTH = 0.6
+#: Typical width of a digit as a fraction of its height (MNIST's digits other than 1: 0.8).
+DIGIT_ASPECT = 0.8
 
 
 @dataclass
@@ -58,20 +65,29 @@ def _box_of(boxes: Array) -> tuple[int, int, int, int]:
     )
 
 
+def _border_to_border(lo: float, hi: float, size: int) -> bool:
+    return lo <= LINE_END * size and hi >= (1.0 - LINE_END) * size
+
+
 def is_line(box: Array, area: int, shape: tuple[int, int]) -> bool:
-    """A ruled line, a grid or a page edge: long and sparse."""
+    """A ruled line, a grid or a page edge: from border to border and thin, or a sparse lattice."""
     w, h = int(box[2] - box[0]), int(box[3] - box[1])
-    long = w >= LINE_SPAN * shape[1] or h >= LINE_SPAN * shape[0]
-    return long and area <= LINE_FILL * w * h
+    across = _border_to_border(box[0], box[2], shape[1])
+    down = _border_to_border(box[1], box[3], shape[0])
+    if across and down:
+        return area <= LINE_FILL * w * h
+    return (across and h <= LINE_THICKNESS * w) or (down and w <= LINE_THICKNESS * h)
 
 
 def meaningful(parts: Components) -> list[int]:
-    """Components that are neither specks nor lines, largest first."""
-    ids = [
-        i
-        for i in range(parts.count)
-        if not is_line(parts.boxes[i], int(parts.areas[i]), parts.shape)
-    ]
+    """Components that are neither specks nor lines, largest first.
+
+    A lone line is kept: it is then the digit (a 1 drawn from top to bottom).
+    """
+    lines = {
+        i for i in range(parts.count) if is_line(parts.boxes[i], int(parts.areas[i]), parts.shape)
+    }
+    ids = [i for i in range(parts.count) if i not in lines] or list(lines)
     if not ids:
         return []
     largest = max(int(parts.areas[i]) for i in ids)
@@ -109,9 +125,13 @@ SURELY_SEVERAL = 1.8
 #: A group wider than this many typical digit widths is cut where one stroke joins two digits.
 MAYBE_SEVERAL = 1.3
 #: Groups shorter than this fraction of the typical digit height are fragments of a digit.
-FRAGMENT_HEIGHT = 0.5
+FRAGMENT_HEIGHT = 0.6
+#: ... or with less ink than this fraction of the typical digit's.
+FRAGMENT_AREA = 0.2
 #: Each piece of a cut group must be at least this fraction of the group's height.
-PIECE_HEIGHT = 0.7
+PIECE_HEIGHT = 0.8
+#: A 1 is at most this wide for its height.
+ONE_WIDTH = 0.35
 
 
 def _span_overlap(a0: float, a1: float, b0: float, b1: float) -> float:
@@ -126,7 +146,9 @@ def stacked(a: Array, b: Array) -> bool:
     return columns >= 0.5 and rows <= 0.5
 
 
-def _merge(groups: list[list[int]], boxes: Array, joined: callable) -> list[list[int]]:  # type: ignore[valid-type]
+def _merge(
+    groups: list[list[int]], boxes: Array, joined: Callable[[Array, Array], bool]
+) -> list[list[int]]:
     merged = True
     while merged:
         merged = False
@@ -148,12 +170,18 @@ def stacked_groups(parts: Components, ids: list[int]) -> list[list[int]]:
 
 
 def absorb_fragments(parts: Components, groups: list[list[int]]) -> list[list[int]]:
-    """Groups much shorter than the typical digit join the nearest group."""
+    """Groups much shorter or smaller than the typical digit join the nearest group."""
     if len(groups) < 2:
         return groups
     boxes = [_box_array(parts.boxes[g]) for g in groups]
-    typical = float(np.median([b[3] - b[1] for b in boxes]))
-    short = [k for k, b in enumerate(boxes) if b[3] - b[1] < FRAGMENT_HEIGHT * typical]
+    areas = [int(parts.areas[g].sum()) for g in groups]
+    height = float(np.median([b[3] - b[1] for b in boxes]))
+    area = float(np.median(areas))
+    short = [
+        k
+        for k, b in enumerate(boxes)
+        if b[3] - b[1] < FRAGMENT_HEIGHT * height or areas[k] < FRAGMENT_AREA * area
+    ]
     full = [k for k in range(len(groups)) if k not in short]
     if not full:
         return groups
@@ -169,14 +197,65 @@ def _gap(a: Array, b: Array) -> float:
     return float(np.hypot(dx, dy))
 
 
+def bulge(mask: Array) -> float:
+    """How far the middle third of a shape lies right of its top and bottom thirds.
+
+    Negative for a "(" (ends to the right of the middle), positive for a ")",
+    as a fraction of the shape's height; 0 for a straight or slanted stroke.
+    """
+    box = _tight_box(mask)
+    if box is None:
+        return 0.0
+    x0, y0, x1, y1 = box
+    rows = mask[y0:y1, x0:x1]
+    counts = rows.sum(axis=1)
+    centres = (rows @ np.arange(x1 - x0)) / np.maximum(counts, 1)
+    third = max(1, (y1 - y0) // 3)
+    ends = (centres[:third].mean() + centres[-third:].mean()) / 2
+    return float(centres[third:-third].mean() - ends) / max(1, y1 - y0) if y1 - y0 >= 3 else 0.0
+
+
+def facing_arcs(
+    left: Array, right: Array, left_box: Array, right_box: Array, loose: bool = False
+) -> bool:
+    """A "(" and a ")" close together: the halves of a 0.
+
+    Strictly (joining separate strokes): narrow halves, side by side, making a
+    shape no wider than tall. Loosely (refusing a cut): only the facing curves.
+    """
+    if bulge(left) >= -ARC_BULGE or bulge(right) <= ARC_BULGE:
+        return False
+    if loose:
+        return True
+    height = max(left_box[3] - left_box[1], right_box[3] - right_box[1])
+    rows = _span_overlap(left_box[1], left_box[3], right_box[1], right_box[3])
+    gap = right_box[0] - left_box[2]
+    width = max(right_box[2], left_box[2]) - min(left_box[0], right_box[0])
+    narrow = max(left_box[2] - left_box[0], right_box[2] - right_box[0]) <= ARC_WIDTH * height
+    return rows >= 0.8 and gap <= 0.15 * height and width <= height and narrow
+
+
+def join_arcs(parts: Components, groups: list[list[int]]) -> list[list[int]]:
+    """Neighbouring groups that are the two halves of an unclosed 0 become one."""
+    groups = sorted(groups, key=lambda g: int(parts.boxes[g][:, 0].min()))
+    out: list[list[int]] = []
+    for group in groups:
+        if out:
+            last = out[-1]
+            boxes = _box_array(parts.boxes[last]), _box_array(parts.boxes[group])
+            if facing_arcs(parts.mask(last), parts.mask(group), *boxes):
+                out[-1] = last + group
+                continue
+        out.append(group)
+    return out
+
+
 def typical_width(boxes: list[tuple[int, int, int, int]]) -> float:
-    """The width of one digit: the median of the narrower groups, or from the height."""
-    height = float(np.median([b[3] - b[1] for b in boxes]))
-    widths = [b[2] - b[0] for b in boxes if b[2] - b[0] <= 1.0 * (b[3] - b[1])]
-    by_height = DIGIT_ASPECT * height
-    if len(widths) >= 2:
-        return max(float(np.median(widths)), 0.5 * by_height)
-    return by_height
+    """The width of one digit: a typical digit's aspect ratio times the typical height.
+
+    Not the groups' widths: a number full of 1s would make every 0 look like two digits.
+    """
+    return DIGIT_ASPECT * float(np.median([b[3] - b[1] for b in boxes]))
 
 
 def runs_in(column: Array) -> int:
@@ -209,6 +288,30 @@ def pieces_tall(mask: Array, box: tuple[int, int, int, int], cuts: list[int]) ->
     return True
 
 
+def through_loop(mask: Array, box: tuple[int, int, int, int], cut: int) -> bool:
+    """Whether a cut column crosses a loop: ink near the top and near the bottom only."""
+    _, y0, _, y1 = box
+    rows = np.flatnonzero(mask[y0:y1, cut])
+    if rows.size == 0 or runs_in(mask[y0:y1, cut]) < 2:
+        return False
+    reach = 0.3 * (y1 - y0)
+    return rows[0] <= reach and rows[-1] >= (y1 - y0) - reach
+
+
+def _halves(mask: Array, cut: int) -> tuple[Array, Array, Array, Array]:
+    left, right = mask.copy(), mask.copy()
+    left[:, cut:] = False
+    right[:, :cut] = False
+    boxes = [np.array(_tight_box(m) or (0, 0, 1, 1), dtype=np.float64) for m in (left, right)]
+    return left, right, boxes[0], boxes[1]
+
+
+def one_like(mask: Array, box: Array) -> bool:
+    """A 1: a narrow, straight stroke."""
+    w, h = box[2] - box[0], box[3] - box[1]
+    return w <= ONE_WIDTH * h and abs(bulge(mask)) < ARC_BULGE
+
+
 def pieces_in(
     mask: Array, box: tuple[int, int, int, int], width: float, stroke: float
 ) -> list[int]:
@@ -219,12 +322,28 @@ def pieces_in(
         for k in range(max(2, round(ratio)), 1, -1):
             reach = 0.35 * (x1 - x0) / k
             cuts = [best_cut(mask, box, x0 + (x1 - x0) * j / k, reach)[0] for j in range(1, k)]
-            if pieces_tall(mask, box, cuts):
+            loops = any(through_loop(mask, box, c) for c in cuts)
+            if pieces_tall(mask, box, cuts) and not loops:
                 return cuts
-    cut, runs, ink = best_cut(mask, box, (x0 + x1) / 2, 0.22 * (x1 - x0))
-    clean = runs == 1 and ink <= 1.5 * stroke
-    joined = runs == 1 and ratio >= MAYBE_SEVERAL
-    return [cut] if (clean or joined) and pieces_tall(mask, box, [cut]) else []
+    if ratio >= MAYBE_SEVERAL:
+        cut, runs, _ = best_cut(mask, box, (x0 + x1) / 2, 0.22 * (x1 - x0))
+        if runs != 1 or not pieces_tall(mask, box, [cut]):
+            return []
+        return [] if facing_arcs(*_halves(mask, cut), loose=True) else [cut]
+    return split_off_one(mask, box, stroke)
+
+
+def split_off_one(mask: Array, box: tuple[int, int, int, int], stroke: float) -> list[int]:
+    """A cut separating a 1 that touches its neighbour (the only pair narrow enough)."""
+    x0, _, x1, _ = box
+    for ideal in (x0 + 0.3 * (x1 - x0), x0 + 0.5 * (x1 - x0), x0 + 0.7 * (x1 - x0)):
+        cut, runs, ink = best_cut(mask, box, ideal, 0.12 * (x1 - x0))
+        if runs != 1 or ink > 1.5 * stroke or not pieces_tall(mask, box, [cut]):
+            continue
+        left, right, left_box, right_box = _halves(mask, cut)
+        if one_like(left, left_box) or one_like(right, right_box):
+            return [cut]
+    return []
 
 
 def split_group(
@@ -266,7 +385,7 @@ def number_regions(mask: Array) -> list[Region]:
     ids = meaningful(parts)
     if not ids:
         return []
-    groups = absorb_fragments(parts, stacked_groups(parts, ids))
+    groups = join_arcs(parts, absorb_fragments(parts, stacked_groups(parts, ids)))
     boxes = [_box_of(parts.boxes[g]) for g in groups]
     width, stroke = typical_width(boxes), stroke_width(mask)
     regions: list[Region] = []
