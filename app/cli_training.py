@@ -64,6 +64,11 @@ def add_train_parser(subparsers: argparse._SubParsersAction) -> None:
     for name, kind, text in _OVERRIDES:
         p.add_argument("--" + name.replace("_", "-"), type=kind, help=text)
     p.add_argument("--augment", action=argparse.BooleanOptionalAction, help="augment on the fly")
+    p.add_argument(
+        "--styles",
+        action=argparse.BooleanOptionalAction,
+        help="add flagged ones and crossed sevens to the training batches",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars, one line per epoch")
     p.set_defaults(handler=run_train)
 
@@ -90,6 +95,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         changes["conv_kernels"] = args.conv_kernels
     if args.augment is not None:
         changes["augment"] = args.augment
+    if args.styles is not None:
+        changes["styles"] = args.styles
     return replace(config, **changes)
 
 

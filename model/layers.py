@@ -70,6 +70,8 @@ class Dense(Layer):
         }
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         self._x: Array | None = None
+        #: the network's first layer has no use for dLoss/dInput and skips computing it
+        self.input_grad = True
 
     def forward(self, x: Array, training: bool = False) -> Array:
         self._x = x  # (batch, n_in)
@@ -79,6 +81,8 @@ class Dense(Layer):
         assert self._x is not None, "backward before forward"
         self.grads["W"][...] = self._x.T @ grad  # (n_in, n_out)
         self.grads["b"][...] = grad.sum(axis=0)
+        if not self.input_grad:
+            return grad[:, :0]
         return grad @ self.params["W"].T  # (batch, n_in)
 
     def config(self) -> dict[str, Any]:

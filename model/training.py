@@ -23,6 +23,7 @@ from model.evaluation import accuracy
 from model.mnist import MNIST, to_float
 from model.network import Network
 from model.optimizers import Optimizer, Schedule, make_optimizer
+from model.styles import StyleConfig, add_world_styles
 
 Array = np.ndarray
 
@@ -83,10 +84,13 @@ def run_epoch(
     steps = -(-n // config.batch_size)
     progress.start_epoch(epoch, config.epochs, steps)
     aug = AugmentConfig() if config.augment else None
+    styles = StyleConfig() if config.styles else None
     total_loss = total_correct = seen = 0.0
     start = time.perf_counter()
     for step, idx in enumerate(batches(n, config.batch_size, rng)):
         x = split.train_x[idx]
+        if styles is not None:
+            x = add_world_styles(x, split.train_y[idx], rng, styles)
         if aug is not None:
             x = augment_batch(x, rng, aug)
         optimizer.lr = schedule(epoch + step / steps)
@@ -153,6 +157,7 @@ def training_record(
         "hyperparameters": config.to_dict(),
         "seed": config.seed,
         "augmentation": AugmentConfig().to_dict() if config.augment else None,
+        "styles": StyleConfig().to_dict() if config.styles else None,
         "history": result.history,
         "best_epoch": result.best_epoch,
         "val_accuracy": result.best_val_accuracy,

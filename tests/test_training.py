@@ -55,7 +55,7 @@ def test_same_seed_same_weights(mnist: MNIST) -> None:
 
 @pytest.mark.slow
 def test_short_run_on_5000_images_beats_90_percent(mnist: MNIST) -> None:
-    config = replace(PRESETS["relu256"], epochs=5, train_subset=5000)
+    config = replace(PRESETS["relu256"], epochs=5, batch_size=32, train_subset=5000)
     result = train(config, mnist)
     test_acc = accuracy(result.network, to_float(mnist.test_images), mnist.test_labels)
     assert test_acc > 0.90, test_acc

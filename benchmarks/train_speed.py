@@ -1,0 +1,168 @@
+"""How fast does the NumPy network train, against the machine's peak and against PyTorch?
+
+For the classic 784-256-10 MLP and the shipped CNN architecture (batch 128, float32,
+plain SGD, no augmentation so only the network is timed), this script prints:
+
+- epoch time and images/s of the NumPy implementation;
+- the FLOPs an epoch needs (forward + backward, counted per layer) and the fraction of
+  the machine's matmul GFLOP/s (measured here, in this process) that the epoch achieves;
+- when PyTorch happens to be installed (it is not a dependency), the same network,
+  batch and data trained by PyTorch on the CPU, with the NumPy/PyTorch time ratio.
+
+Usage: ``python benchmarks/train_speed.py [--images 60000] [--models mlp cnn]``.
+Set ``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THREADS`` to pin the thread count; by
+default both libraries use every core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
+
+from model.architectures import PRESETS, TrainConfig, build_network
+from model.conv import Conv2D
+from model.layers import Dense
+from model.mnist import load_mnist, to_float
+from model.network import Network
+from model.optimizers import SGD
+
+BATCH = 128
+CONFIGS: dict[str, TrainConfig] = {
+    "mlp": replace(PRESETS["relu256"], hidden=[256]),
+    "cnn": replace(PRESETS["cnn"], dropout=0.0, augment=False),
+}
+
+
+def matmul_gflops(size: int = 1024, repeats: int = 20) -> float:
+    """Peak-ish float32 GEMM throughput of this machine, all threads."""
+    rng = np.random.default_rng(0)
+    a = rng.random((size, size), dtype=np.float32)
+    b = rng.random((size, size), dtype=np.float32)
+    a @ b  # warm-up: thread pool start
+    start = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    return 2 * size**3 * repeats / (time.perf_counter() - start) / 1e9
+
+
+def epoch_flops(network: Network, images: int) -> float:
+    """Forward + backward multiply-adds x2 of the dense and conv layers for one epoch."""
+    flops, shape = 0.0, network.input_shape
+    for index, layer in enumerate(network.layers):
+        out = layer.output_shape(shape)
+        if isinstance(layer, Dense):
+            macs = layer.n_in * layer.n_out
+        elif isinstance(layer, Conv2D):
+            macs = out[0] * out[1] * layer.kernel**2 * layer.in_channels * layer.filters
+        else:
+            macs = 0
+        passes = 2 if index == 0 else 3  # forward, dW, and dX except for the first layer
+        flops += 2.0 * macs * passes
+        shape = out
+    return flops * images
+
+
+def numpy_epoch(config: TrainConfig, x: np.ndarray, y: np.ndarray) -> tuple[float, Network]:
+    network = build_network(config, np.random.default_rng(0))
+    optimizer = SGD(lr=0.01, momentum=0.9)
+    xs = network.prepare(x)
+
+    def step(i: int) -> None:
+        network.train_step(xs[i : i + BATCH], y[i : i + BATCH])
+        optimizer.step(network)
+
+    return time_epoch(step, len(y)), network
+
+
+def time_epoch(step: Callable[[int], None], n: int) -> float:
+    step(0)  # warm-up
+    start = time.perf_counter()
+    for i in range(0, n, BATCH):
+        step(i)
+    return time.perf_counter() - start
+
+
+def torch_model(torch: object, config: TrainConfig) -> object:
+    nn = torch.nn  # type: ignore[attr-defined]
+    if config.arch == "mlp":
+        return nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
+    layers: list[object] = []
+    channels = 1
+    for filters, kernel in zip(config.conv_filters, config.conv_kernels, strict=True):
+        layers += [
+            nn.Conv2d(channels, filters, kernel, padding=kernel // 2),
+            nn.MaxPool2d(2),
+            nn.BatchNorm2d(filters),
+            nn.ReLU(),
+        ]
+        channels = filters
+    layers += [nn.Flatten(), nn.Linear(7 * 7 * channels, config.hidden[0]), nn.ReLU()]
+    layers.append(nn.Linear(config.hidden[0], 10))
+    return nn.Sequential(*layers)
+
+
+def torch_epoch(config: TrainConfig, x: np.ndarray, y: np.ndarray) -> float | None:
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(os.cpu_count() or 1)
+    model = torch_model(torch, config)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)  # type: ignore[attr-defined]
+    loss_fn = torch.nn.CrossEntropyLoss()
+    xs = torch.from_numpy(x.reshape(-1, 1, 28, 28).copy())
+    ys = torch.from_numpy(y.astype(np.int64))
+
+    def step(i: int) -> None:
+        optimizer.zero_grad()
+        loss = loss_fn(model(xs[i : i + BATCH]), ys[i : i + BATCH])  # type: ignore[operator]
+        loss.backward()
+        optimizer.step()
+
+    return time_epoch(step, len(y))
+
+
+def report(name: str, config: TrainConfig, x: np.ndarray, y: np.ndarray, peak: float) -> None:
+    seconds, network = numpy_epoch(config, x, y)
+    flops = epoch_flops(network, len(y))
+    achieved = flops / seconds / 1e9
+    print(f"\n{name}: {network.parameter_count():,} parameters, batch {BATCH}, {len(y):,} images")
+    print(f"  NumPy   epoch {seconds:7.2f} s  {len(y) / seconds:9,.0f} images/s")
+    print(
+        f"          {flops / 1e9:,.0f} GFLOP/epoch -> {achieved:.1f} GFLOP/s = "
+        f"{achieved / peak:.0%} of the machine's matmul peak"
+    )
+    torch_seconds = torch_epoch(config, x, y)
+    if torch_seconds is None:
+        print("  PyTorch not installed: no comparison (pip install torch to get one)")
+        return
+    print(f"  PyTorch epoch {torch_seconds:7.2f} s  {len(y) / torch_seconds:9,.0f} images/s")
+    print(
+        f"  NumPy / PyTorch epoch time: {seconds / torch_seconds:.2f}x "
+        f"({'NumPy faster' if seconds < torch_seconds else 'PyTorch faster'})"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=60000, help="images per epoch")
+    parser.add_argument("--models", nargs="+", default=["mlp", "cnn"], choices=sorted(CONFIGS))
+    args = parser.parse_args()
+    data = load_mnist()
+    x, y = to_float(data.train_images[: args.images]), data.train_labels[: args.images]
+    peak = matmul_gflops()
+    print(
+        f"machine: {os.cpu_count()} cores, float32 matmul peak {peak:.1f} GFLOP/s "
+        f"(1024x1024 GEMM, NumPy {np.__version__})"
+    )
+    for name in args.models:
+        report(name, CONFIGS[name], x, y, peak)
+
+
+if __name__ == "__main__":
+    main()
