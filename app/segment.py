@@ -128,6 +128,8 @@ MAYBE_SEVERAL = 1.3
 FRAGMENT_HEIGHT = 0.6
 #: ... or with less ink than this fraction of the typical digit's.
 FRAGMENT_AREA = 0.2
+#: ... when they are at most this far (over the typical height) from it.
+FRAGMENT_REACH = 0.3
 #: Each piece of a cut group must be at least this fraction of the group's height.
 PIECE_HEIGHT = 0.8
 #: A 1 is at most this wide for its height.
@@ -170,24 +172,32 @@ def stacked_groups(parts: Components, ids: list[int]) -> list[list[int]]:
 
 
 def absorb_fragments(parts: Components, groups: list[list[int]]) -> list[list[int]]:
-    """Groups much shorter or smaller than the typical digit join the nearest group."""
+    """Groups much shorter or smaller than the typical digit join a digit next to them.
+
+    A fragment far from every digit is a speck, a smudge or a shadow: dropped.
+    So is a digit-sized group off the line the digits are written on.
+    """
     if len(groups) < 2:
         return groups
     boxes = [_box_array(parts.boxes[g]) for g in groups]
     areas = [int(parts.areas[g].sum()) for g in groups]
     height = float(np.median([b[3] - b[1] for b in boxes]))
     area = float(np.median(areas))
-    short = [
+    short = {
         k
         for k, b in enumerate(boxes)
-        if b[3] - b[1] < FRAGMENT_HEIGHT * height or areas[k] < FRAGMENT_AREA * area
-    ]
+        if b[3] - b[1] < FRAGMENT_HEIGHT * height
+        or (areas[k] < FRAGMENT_AREA * area and b[3] - b[1] < 0.8 * height)
+    }
     full = [k for k in range(len(groups)) if k not in short]
     if not full:
         return groups
-    for k in short:
+    line = float(np.median([(boxes[k][1] + boxes[k][3]) / 2 for k in full]))
+    full = [k for k in full if boxes[k][1] - 0.25 * height <= line <= boxes[k][3] + 0.25 * height]
+    for k in sorted(short):
         nearest = min(full, key=lambda m: _gap(boxes[k], boxes[m]))
-        groups[nearest] = groups[nearest] + groups[k]
+        if _gap(boxes[k], boxes[nearest]) <= FRAGMENT_REACH * height:
+            groups[nearest] = groups[nearest] + groups[k]
     return [groups[k] for k in full]
 
 
@@ -346,11 +356,8 @@ def split_off_one(mask: Array, box: tuple[int, int, int, int], stroke: float) ->
     return []
 
 
-def split_group(
-    mask: Array, box: tuple[int, int, int, int], width: float, stroke: float
-) -> list[Region]:
-    """One region per digit of a group that may hold several touching digits."""
-    cuts = pieces_in(mask, box, width, stroke)
+def regions_between(mask: Array, box: tuple[int, int, int, int], cuts: list[int]) -> list[Region]:
+    """The pieces of a group's mask between cut columns."""
     if not cuts:
         return [Region(mask, box)]
     regions = []
@@ -361,6 +368,13 @@ def split_group(
         if found is not None:
             regions.append(Region(part, found))
     return regions
+
+
+def split_group(
+    mask: Array, box: tuple[int, int, int, int], width: float, stroke: float
+) -> list[Region]:
+    """One region per digit of a group that may hold several touching digits."""
+    return regions_between(mask, box, pieces_in(mask, box, width, stroke))
 
 
 def _tight_box(mask: Array) -> tuple[int, int, int, int] | None:

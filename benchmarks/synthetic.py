@@ -115,8 +115,13 @@ def thin(mask: Array) -> Array:
 
 
 def pen_alpha(digit: Array, height: int, pen: float, base: int = 96) -> Array:
-    """The digit's skeleton redrawn at ``height`` pixels with a round pen ``pen`` pixels wide."""
-    skeleton = thin(digit_alpha(digit, base) > 0.5)
+    """The digit's skeleton redrawn at ``height`` pixels with a round pen ``pen`` pixels wide.
+
+    Faint parts of the MNIST digit are kept and small gaps closed first, so the
+    pen draws unbroken strokes, as a person would.
+    """
+    shape = Image.fromarray(((digit_alpha(digit, base, level=0.3) > 0.5) * 255).astype(np.uint8))
+    skeleton = thin(np.asarray(shape.filter(ImageFilter.MaxFilter(3))) > 0)
     ys, xs = np.nonzero(skeleton)
     scale = height / base
     k = 3  # supersampling for anti-aliasing
