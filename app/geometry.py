@@ -64,7 +64,8 @@ def _grey_morph(ink: Array, reduce: np.ufunc, passes: int) -> Array:
     """Grey dilation (maximum) or erosion (minimum) with a 3x3 square, ``passes`` times."""
     out = ink
     for _ in range(passes):
-        padded = np.pad(out, 1)
+        padded = np.zeros((out.shape[0] + 2, out.shape[1] + 2), out.dtype)
+        padded[1:-1, 1:-1] = out
         rows = reduce(reduce(padded[:-2], padded[1:-1]), padded[2:])
         out = reduce(reduce(rows[:, :-2], rows[:, 1:-1]), rows[:, 2:])
     return out

@@ -101,6 +101,23 @@ class InkMap:
         return np.clip(scaled, 0.0, 1.0, out=scaled)
 
 
+def quantile(values: Array, q: float) -> float:
+    """The ``q`` quantile (0..1) of an array, by partial sorting (no interpolation)."""
+    flat = values.ravel()
+    k = min(flat.size - 1, max(0, int(q * (flat.size - 1) + 0.5)))
+    return float(np.partition(flat, k)[k])
+
+
+def pad_edge(values: Array) -> Array:
+    """A copy with one more row and column on every side, repeating the edges."""
+    h, w = values.shape
+    out = np.empty((h + 2, w + 2), values.dtype)
+    out[1:-1, 1:-1] = values
+    out[0, 1:-1], out[-1, 1:-1] = values[0], values[-1]
+    out[:, 0], out[:, -1] = out[:, 1], out[:, -2]
+    return out
+
+
 def ink_from(grey: Array, paper: Array) -> Array:
     """Missing fraction of the paper's light: 0 on paper, near 1 for black ink."""
     return np.float32(1.0) - grey / np.maximum(paper, np.float32(1 / 255))
@@ -123,10 +140,9 @@ def _filter3(values: Array, reduce: np.ufunc, passes: int = 1) -> Array:
     """Grey dilation or erosion of a small grid with a 3x3 square, ``passes`` times."""
     out = values
     for _ in range(passes):
-        padded = np.pad(out, 1, mode="edge")
-        h, w = out.shape
-        shifts = [padded[dy : dy + h, dx : dx + w] for dy in range(3) for dx in range(3)]
-        out = reduce.reduce(np.stack(shifts), axis=0)
+        padded = pad_edge(out)
+        rows = reduce(reduce(padded[:-2], padded[1:-1]), padded[2:])
+        out = reduce(reduce(rows[:, :-2], rows[:, 1:-1]), rows[:, 2:])
     return out
 
 
@@ -147,28 +163,28 @@ def _plane(shape: tuple[int, int]) -> Array:
     return np.stack([np.ones(x.size), x.ravel(), y.ravel()], axis=1).astype(np.float32)
 
 
-def lighting_residual(small: Array, rounds: int = 4, keep: float = 0.5) -> Array:
+def lighting_residual(small: Array, rounds: int = 3, keep: float = 0.5) -> Array:
     """The image minus a lighting plane fitted to its paper.
 
     A trimmed least-squares fit on a subsample: after each round the half of
     the pixels farthest from the plane (ink, on whichever side it lies) is left
     out of the next one.
     """
-    step = max(1, -(-max(small.shape) // 40))
-    design, values = _plane(small[::step, ::step].shape), small[::step, ::step].ravel()
+    step = max(1, -(-max(small.shape) // 32))
+    sample = small[::step, ::step]
+    design, values = _plane(sample.shape), sample.ravel()
     weight = np.ones_like(values)
     coef = np.zeros(3, np.float32)
+    ridge = np.eye(3, dtype=np.float32) * 1e-4
     for _ in range(rounds):
         chosen = design * weight[:, None]
-        coef = np.linalg.solve(
-            chosen.T @ design + np.eye(3, dtype=np.float32) * 1e-4, chosen.T @ values
-        )
+        coef = np.linalg.solve(chosen.T @ design + ridge, chosen.T @ values)
         distance = np.abs(values - design @ coef)
-        cut = np.partition(distance, int(keep * (distance.size - 1)))[
-            int(keep * (distance.size - 1))
-        ]
-        weight = (distance <= cut).astype(np.float32)
-    return small - (_plane(small.shape) @ coef).reshape(small.shape)
+        weight = (distance <= quantile(distance, keep)).astype(np.float32)
+    h, w = small.shape
+    x = np.linspace(-1, 1, w, dtype=np.float32)
+    y = np.linspace(-1, 1, h, dtype=np.float32)
+    return small - (coef[0] + coef[1] * x[None, :] + coef[2] * y[:, None])
 
 
 def ink_is_light(small: Array) -> bool:
@@ -179,6 +195,8 @@ def ink_is_light(small: Array) -> bool:
     different classes share the image (a fat digit filling a canvas), the paper
     is the class the image's border looks like.
     """
+    step = 2 if min(small.shape) >= 64 else 1
+    small = small[::step, ::step]
     residual = lighting_residual(small)
     high = residual > otsu(residual)
     share = float(high.mean())
@@ -188,7 +206,7 @@ def ink_is_light(small: Array) -> bool:
             ring = np.concatenate([small[0], small[-1], small[:, 0], small[:, -1]])
             border = float(np.median(ring))
             return abs(border - light_mean) > abs(border - dark_mean)
-    spread = float(np.median(np.abs(residual))) * 3.0 + 0.02
+    spread = quantile(np.abs(residual), 0.5) * 3.0 + 0.02
     darker = np.clip(-residual - spread, 0.0, None)
     lighter = np.clip(residual - spread, 0.0, None)
     return float(np.square(lighter).sum()) > float(np.square(darker).sum())
@@ -201,7 +219,9 @@ def paper_grid(small: Array, block: int) -> Array:
     blocks away (a grey closing over the grid); such blocks take the closed
     value. Blocks only somewhat darker are shadow or vignetting and keep theirs.
     """
-    level = np.percentile(_blocks(small, block), PAPER_PERCENTILE, axis=2)
+    tiles = _blocks(small, block)
+    k = int(PAPER_PERCENTILE / 100 * (tiles.shape[2] - 1))
+    level = np.partition(tiles, k, axis=2)[:, :, k]
     closed = _filter3(_filter3(level, np.maximum, 2), np.minimum, 2)
     covered = level < INK_BLOCK_RATIO * closed
     return np.where(covered, closed, level)
@@ -212,7 +232,10 @@ def otsu(values: Array, bins: int = 64) -> float:
     low, high = float(values.min()), float(values.max())
     if high - low < 1e-6:
         return low
-    counts, edges = np.histogram(values, bins=bins, range=(low, high))
+    step = (high - low) / bins
+    index = np.minimum(((values - low) * (1.0 / step)).astype(np.int64), bins - 1)
+    counts = np.bincount(index.ravel(), minlength=bins)
+    edges = low + step * np.arange(bins + 1)
     centres = (edges[:-1] + edges[1:]) / 2
     weight = np.cumsum(counts).astype(np.float64)
     mass = np.cumsum(counts * centres)
@@ -226,17 +249,14 @@ def otsu(values: Array, bins: int = 64) -> float:
 
 def robust_noise(ink: Array) -> float:
     """Standard deviation of the paper's ink values, from their median absolute deviation."""
-    return float(np.median(np.abs(ink - np.median(ink)))) * 1.4826
+    sample = ink[::2, ::2] if min(ink.shape) >= 64 else ink
+    return quantile(np.abs(sample - quantile(sample, 0.5)), 0.5) * 1.4826
 
 
 def _box3(values: Array) -> Array:
-    padded = np.pad(values, 1, mode="edge")
-    h, w = values.shape
-    total = np.zeros_like(values)
-    for dy in range(3):
-        for dx in range(3):
-            total += padded[dy : dy + h, dx : dx + w]
-    return total / np.float32(9.0)
+    padded = pad_edge(values)
+    rows = padded[:-2] + padded[1:-1] + padded[2:]
+    return (rows[:, :-2] + rows[:, 1:-1] + rows[:, 2:]) * np.float32(1 / 9)
 
 
 def analyse(grey: Image.Image, side: int = ANALYSIS_SIDE) -> InkMap:
@@ -283,9 +303,9 @@ def levels(ink: Array, noise: float) -> tuple[float, float, float, str | None]:
     candidates = ink[ink > floor]
     threshold = max(otsu(candidates), floor) if candidates.size > 8 else floor
     strokes = ink[ink > threshold]
-    if not strokes.size or float(np.percentile(strokes, 90)) < MIN_STROKE:
+    if not strokes.size or quantile(strokes, 0.9) < MIN_STROKE:
         return 1.0, 0.0, 1.0, FAINT
-    high = float(np.percentile(strokes, 75))
+    high = quantile(strokes, 0.75)
     high = max(high, threshold + 0.05)
     low = max(floor, threshold - 0.5 * (high - threshold))
     return threshold, low, high, None
