@@ -414,8 +414,13 @@ def test_size_and_memory_after_warm_up(
     publish("workers_1", figures)
     resources = deployment_container()["resources"]
     request_mib, limit_mib = (mebibytes(resources[k]["memory"]) for k in ("requests", "limits"))
-    assert warm["rss_mib"] < request_mib, f"warm {warm['rss_mib']} MiB > request {request_mib}"
-    assert peak < 0.75 * limit_mib, f"peak {peak} MiB: too close to the {limit_mib} MiB limit"
+    # The sizing in deployment.yaml: the request holds the steady state and one of
+    # the largest images in flight, the limit three of them at once.
+    one_image = peak - warm["rss_mib"]
+    assert peak < request_mib, f"{peak} MiB with one large image: over the {request_mib} request"
+    assert warm["rss_mib"] + 3 * one_image < limit_mib, (
+        f"three large images at once ({one_image:.0f} MiB each) break the {limit_mib} MiB limit"
+    )
     assert image.size_bytes < 600e6, f"an image of {image.size_bytes / 1e6:.0f} MB"
 
 
