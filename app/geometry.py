@@ -5,10 +5,11 @@ the ink's bounding box is 20 pixels (anti-aliased), then placed in a 28x28 field
 so that their centre of mass is at the centre. Here:
 
 1. crop to the ink;
-2. resample so the longer side is ``WORK_BOX`` pixels (4x the final size), where
-   stroke width can be measured and adjusted with one-pixel grey dilations or
-   erosions: pen strokes much thinner or fatter than MNIST's are brought back
-   within MNIST's range (``normalise_thickness``);
+2. resample so the longer side is ``WORK_BOX`` pixels (4x the final size) and
+   scale the ink so its strongest pixel is 1 (a fine line fades when shrunk);
+   there stroke width is measured and adjusted with one-pixel grey dilations
+   or erosions: pen strokes much thinner or fatter than MNIST's are brought
+   back within MNIST's range (``normalise_thickness``);
 3. crop again and resize the longer side to 20 pixels with Pillow's box filter
    (area averaging, the anti-aliasing);
 4. place in 28x28 with the centre of mass at the centre (``center_by_mass``).
@@ -121,12 +122,18 @@ def center_by_mass(digit: Array) -> Array:
     return field
 
 
+def full_contrast(ink: Array) -> Array:
+    """Scale so the strongest ink is 1, as in every MNIST digit (a thin line fades when shrunk)."""
+    top = float(ink.max())
+    return np.clip(ink * np.float32(1.0 / top), 0.0, 1.0) if top > 0 else ink
+
+
 def to_mnist(ink: Array) -> Array:
     """Soft ink of one digit (any size, ink = 1) -> 28x28 float32 in MNIST geometry."""
     crop = crop_to_ink(ink)
     if crop.size == 0:
         return np.zeros((SIZE, SIZE), np.float32)
     work = fit_longest_side(crop, WORK_BOX, Image.Resampling.BILINEAR)
-    work = crop_to_ink(normalise_thickness(np.clip(work, 0.0, 1.0)))
+    work = crop_to_ink(normalise_thickness(full_contrast(work)))
     digit = fit_longest_side(work, DIGIT_BOX, Image.Resampling.BOX)
     return center_by_mass(np.clip(digit, 0.0, 1.0))

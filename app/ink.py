@@ -36,6 +36,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps
 
+from app.geometry import stroke_width
+
 Array = np.ndarray
 
 #: Longer side of the analysis copy.
@@ -53,6 +55,9 @@ MIN_SNR = 7.0
 #: Strokes must be at least this dark (their 90th percentile), or it is only faint marks:
 #: printed lines, shadows, stains.
 MIN_STROKE = 0.3
+#: Strokes thinner than this on the analysis copy call for a larger copy (the width
+#: estimate, twice the area over the boundary, reads 2 for any line 1 or 2 pixels wide).
+MIN_STROKE_PIXELS = 2.5
 
 
 @dataclass
@@ -262,11 +267,15 @@ def _box3(values: Array) -> Array:
 def analyse(grey: Image.Image, side: int = ANALYSIS_SIDE) -> InkMap:
     """Polarity, paper, noise, threshold and ink levels of a grey (L) image.
 
-    When a reduced copy shows no ink, a copy three times larger is looked at
-    before giving up: fine pen lines fade when a large image is shrunk.
+    Fine pen lines fade when a large image is shrunk: when the reduced copy
+    shows no ink, or strokes thinner than ``MIN_STROKE_PIXELS``, a copy three
+    times larger is analysed instead.
     """
     found = analyse_at(grey, analysis_scale(grey.size, side))
-    if found.reason in (BLANK, FAINT) and found.scale > 1:
+    if found.scale == 1:
+        return found
+    faded = found.reason in (BLANK, FAINT)
+    if faded or stroke_width(found.ink, found.threshold) < MIN_STROKE_PIXELS:
         return analyse_at(grey, analysis_scale(grey.size, 3 * side))
     return found
 

@@ -298,16 +298,6 @@ def pieces_tall(mask: Array, box: tuple[int, int, int, int], cuts: list[int]) ->
     return True
 
 
-def through_loop(mask: Array, box: tuple[int, int, int, int], cut: int) -> bool:
-    """Whether a cut column crosses a loop: ink near the top and near the bottom only."""
-    _, y0, _, y1 = box
-    rows = np.flatnonzero(mask[y0:y1, cut])
-    if rows.size == 0 or runs_in(mask[y0:y1, cut]) < 2:
-        return False
-    reach = 0.3 * (y1 - y0)
-    return rows[0] <= reach and rows[-1] >= (y1 - y0) - reach
-
-
 def _halves(mask: Array, cut: int) -> tuple[Array, Array, Array, Array]:
     left, right = mask.copy(), mask.copy()
     left[:, cut:] = False
@@ -325,22 +315,31 @@ def one_like(mask: Array, box: Array) -> bool:
 def pieces_in(
     mask: Array, box: tuple[int, int, int, int], width: float, stroke: float
 ) -> list[int]:
-    """Cut columns splitting a group into digits (none for a single digit)."""
+    """Cut columns splitting a group into digits (none for a single digit).
+
+    A cut must leave pieces nearly as tall as the group, must not cut a loop in
+    two facing halves (a wide 0 or 8), and, unless the group is clearly several
+    digits wide, must cross little ink: where two digits touch.
+    """
     x0, _, x1, _ = box
     ratio = (x1 - x0) / max(width, 1.0)
     if ratio >= SURELY_SEVERAL:
         for k in range(max(2, round(ratio)), 1, -1):
             reach = 0.35 * (x1 - x0) / k
             cuts = [best_cut(mask, box, x0 + (x1 - x0) * j / k, reach)[0] for j in range(1, k)]
-            loops = any(through_loop(mask, box, c) for c in cuts)
-            if pieces_tall(mask, box, cuts) and not loops:
+            if pieces_tall(mask, box, cuts) and not (k == 2 and _halves_of_loop(mask, cuts[0])):
                 return cuts
     if ratio >= MAYBE_SEVERAL:
-        cut, runs, _ = best_cut(mask, box, (x0 + x1) / 2, 0.22 * (x1 - x0))
-        if runs != 1 or not pieces_tall(mask, box, [cut]):
-            return []
-        return [] if facing_arcs(*_halves(mask, cut), loose=True) else [cut]
+        cut, runs, ink = best_cut(mask, box, (x0 + x1) / 2, 0.22 * (x1 - x0))
+        touching = runs == 1 or (runs == 2 and ink <= 1.2 * stroke)
+        if touching and pieces_tall(mask, box, [cut]) and not _halves_of_loop(mask, cut):
+            return [cut]
+        return []
     return split_off_one(mask, box, stroke)
+
+
+def _halves_of_loop(mask: Array, cut: int) -> bool:
+    return facing_arcs(*_halves(mask, cut), loose=True)
 
 
 def split_off_one(mask: Array, box: tuple[int, int, int, int], stroke: float) -> list[int]:

@@ -1,0 +1,284 @@
+"""The pipeline's promises: MNIST geometry, ink not paper, nothing there, numbers, PNGs.
+
+The inputs are digits drawn with the stroke paths of ``tests/strokes.py`` (not
+MNIST), in the situations users create: any polarity, transparency, a small
+digit in a corner, thin or fat pens, a photo with a shadow, several digits.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+import pytest
+from photos import photo_of
+from PIL import Image, ImageOps
+from strokes import centred_box, layout_number, place, render, strokes_for
+
+from app.components import label_components
+from app.errors import InvalidInputError
+from app.geometry import stroke_width
+from app.pipeline import (
+    image_to_png_bytes,
+    load_image,
+    png_data_url,
+    prepare_digit,
+    prepare_number,
+    prepare_pixels,
+)
+
+
+def drawn(digit: str, width: float = 18.0, size: tuple[int, int] = (280, 280), **kw) -> Image.Image:  # type: ignore[no-untyped-def]
+    return render(strokes_for(digit), size=size, width=width, **kw)
+
+
+def only_piece(image: Image.Image) -> np.ndarray:
+    prepared = prepare_digit(image)
+    assert not prepared.empty, prepared.reason
+    assert len(prepared.pieces) == 1
+    return prepared.pieces[0].image
+
+
+def difference(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean absolute difference of two 28x28 images, allowing a shift of one pixel."""
+    padded = np.pad(b, 1)
+    return min(
+        float(np.abs(a - padded[1 + dy : 29 + dy, 1 + dx : 29 + dx]).mean())
+        for dy in (-1, 0, 1)
+        for dx in (-1, 0, 1)
+    )
+
+
+def ink_extent(image28: np.ndarray, level: float = 0.1) -> tuple[int, int]:
+    rows = np.flatnonzero((image28 > level).any(axis=1))
+    cols = np.flatnonzero((image28 > level).any(axis=0))
+    return int(rows[-1] - rows[0] + 1), int(cols[-1] - cols[0] + 1)
+
+
+def centre_of_mass(image28: np.ndarray) -> tuple[float, float]:
+    total = image28.sum()
+    return (
+        float(image28.sum(axis=1) @ np.arange(28) / total),
+        float(image28.sum(axis=0) @ np.arange(28) / total),
+    )
+
+
+# -- MNIST geometry --------------------------------------------------------------------
+@pytest.mark.parametrize("digit", list("0123456789"))
+def test_mnist_geometry(digit: str) -> None:
+    image = only_piece(drawn(digit))
+    assert image.shape == (28, 28) and image.dtype == np.float32
+    assert image.min() >= 0.0 and image.max() <= 1.0 and image.max() > 0.9
+    assert max(ink_extent(image)) in (19, 20, 21)
+    cy, cx = centre_of_mass(image)
+    assert abs(cy - 14.0) <= 0.75 and abs(cx - 14.0) <= 0.75
+
+
+def test_grey_levels_are_kept() -> None:
+    image = only_piece(drawn("3"))
+    ink = image[image > 0]
+    assert ((ink > 0.05) & (ink < 0.95)).mean() > 0.2  # anti-aliased edges, not binary
+
+
+def test_aspect_ratio_is_kept() -> None:
+    height, width = ink_extent(only_piece(drawn("1")))
+    assert height >= 19 and width <= 10
+
+
+def test_position_and_scale_do_not_matter() -> None:
+    big = only_piece(drawn("2"))
+    for box in [(10, 10, 60, 60), (200, 190, 70, 70), (40, 60, 200, 200)]:
+        moved = render(strokes_for("2"), width=18 * box[2] / 200, box=box)
+        assert difference(only_piece(moved), big) < 0.04, box
+
+
+def test_polarity_transparency_and_colour_do_not_matter() -> None:
+    reference = only_piece(drawn("5"))
+    variants = {
+        "white on black": ImageOps.invert(drawn("5")),
+        "transparent": drawn("5", background=None),
+        "chalk": drawn("5", ink=(230, 230, 210), background=(40, 60, 45)),
+        "blue ink on cream": drawn("5", ink=(30, 40, 140), background=(245, 238, 215)),
+    }
+    for name, image in variants.items():
+        assert difference(only_piece(image), reference) < 0.04, name
+
+
+def test_thin_and_fat_pens_reach_mnist_stroke_widths() -> None:
+    widths = {}
+    for pen in (2.0, 4.0, 18.0, 40.0):
+        image = only_piece(drawn("4", width=pen))
+        big = np.asarray(Image.fromarray(image).resize((112, 112), Image.Resampling.BILINEAR))
+        widths[pen] = stroke_width(big)
+    # MNIST's strokes are 4.5 to 13.5 pixels wide at this (4x) scale
+    assert all(4.0 <= w <= 15.0 for w in widths.values()), widths
+
+
+def test_specks_around_a_digit_are_ignored() -> None:
+    clean = only_piece(drawn("7"))
+    image = drawn("7")
+    rng = np.random.default_rng(1)
+    pixels = np.asarray(image).copy()
+    for y, x in rng.integers(0, 280, size=(25, 2)):
+        pixels[y : y + 2, x : x + 2] = 0
+    assert difference(only_piece(Image.fromarray(pixels)), clean) < 0.03
+
+
+def test_two_stroke_five_is_one_digit() -> None:
+    five = strokes_for("5")
+    assert len(five) >= 1
+    image = only_piece(drawn("5"))
+    assert max(ink_extent(image)) >= 19
+
+
+def test_photo_with_shadow_and_noise() -> None:
+    strokes = place(strokes_for("8"), centred_box((1200, 900), 0.6))
+    photo = photo_of([strokes], width=22, shadow=90, noise=8)
+    prepared = prepare_digit(load_image(photo.data))
+    image = prepared.pieces[0].image
+    reference = only_piece(drawn("8"))
+    assert difference(image, reference) < 0.08
+    x, y, w, h = prepared.pieces[0].box
+    bx, by, bw, bh = photo.ink_boxes[0]
+    assert abs(x - bx) < 15 and abs(y - by) < 15 and abs(w - bw) < 30 and abs(h - bh) < 30
+
+
+# -- nothing there ---------------------------------------------------------------------
+def blank_photo(seed: int) -> Image.Image:
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:480, 0:640].astype(np.float32)
+    light = 230 - 60 * (xx / 640) - 30 * (yy / 480) ** 2
+    noisy = light[..., None] * np.array([1.0, 0.97, 0.9]) + rng.normal(0, 4, (480, 640, 3))
+    buffer = io.BytesIO()
+    Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).save(buffer, "JPEG", quality=80)
+    return Image.open(io.BytesIO(buffer.getvalue()))
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        Image.new("L", (280, 280), 255),
+        Image.new("RGBA", (280, 280), (0, 0, 0, 0)),
+        Image.new("RGB", (280, 280), (20, 20, 20)),
+        Image.fromarray(np.random.default_rng(0).integers(0, 256, (280, 280), dtype=np.uint8)),
+        Image.fromarray(
+            np.random.default_rng(1).normal(128, 40, (300, 400)).clip(0, 255).astype(np.uint8)
+        ),
+        blank_photo(0),
+        blank_photo(1),
+    ],
+    ids=["white", "transparent", "black", "uniform-noise", "gaussian-noise", "photo-0", "photo-1"],
+)
+def test_nothing_there_is_empty_with_a_reason(image: Image.Image) -> None:
+    for prepared in (prepare_digit(image), prepare_number(image)):
+        assert prepared.empty and prepared.pieces == []
+        assert prepared.reason and prepared.reason.startswith("No digit found")
+        assert (prepared.width, prepared.height) == image.size
+
+
+def test_a_digit_is_not_empty() -> None:
+    prepared = prepare_digit(drawn("0"))
+    assert not prepared.empty and prepared.reason is None
+    assert prepared.timing_ms["preprocess"] > 0
+
+
+# -- numbers ---------------------------------------------------------------------------
+@pytest.mark.parametrize("text", ["42", "1905", "735", "860214"])
+def test_number_is_split_left_to_right(text: str) -> None:
+    size = (140 * len(text) + 80, 200)
+    image = render(layout_number(text, size), size=size, width=12, placed=True)
+    prepared = prepare_number(image)
+    assert len(prepared.pieces) == len(text)
+    lefts = [piece.box[0] for piece in prepared.pieces]
+    assert lefts == sorted(lefts)
+    pen = 12 * centred_box((280, 280))[2] / (0.7 * size[1])  # the same pen for the digit size
+    singles = [only_piece(drawn(d, width=pen)) for d in text]
+    for piece, single in zip(prepared.pieces, singles, strict=True):
+        assert difference(piece.image, single) < 0.05
+
+
+@pytest.mark.parametrize(
+    "text,advance", [("00", 0.7), ("57", 0.6), ("23", 0.7), ("17", 0.4), ("14", 0.45)]
+)
+def test_touching_digits_are_cut(text: str, advance: float) -> None:
+    size = (400, 200)
+    image = render(layout_number(text, size, advance=advance), size=size, width=14, placed=True)
+    assert label_components(np.asarray(image.convert("L")) < 128).count == 1  # they do touch
+    assert len(prepare_number(image).pieces) == 2
+
+
+@pytest.mark.parametrize("stretch", [1.0, 1.3, 1.6])
+def test_wide_single_digits_are_not_cut(stretch: float) -> None:
+    for digit in "0234578":
+        box = (40, 40, 150 * stretch, 150)
+        image = render(strokes_for(digit), size=(int(150 * stretch) + 80, 230), width=14, box=box)
+        assert len(prepare_number(image).pieces) == 1, digit
+
+
+def test_number_boxes_are_in_image_pixels() -> None:
+    size = (620, 200)
+    strokes = layout_number("371", size)
+    prepared = prepare_number(render(strokes, size=size, width=12, placed=True))
+    for piece, digit_strokes in zip(prepared.pieces, strokes_per_digit("371", size), strict=True):
+        xs = [x for stroke in digit_strokes for x, _ in stroke]
+        ys = [y for stroke in digit_strokes for _, y in stroke]
+        x, y, w, h = piece.box
+        assert abs(x - min(xs)) < 12 and abs(x + w - max(xs)) < 12
+        assert abs(y - min(ys)) < 12 and abs(y + h - max(ys)) < 12
+
+
+def strokes_per_digit(text: str, size: tuple[int, int]) -> list[list[list[tuple[float, float]]]]:
+    per_digit = []
+    start = 0
+    everything = layout_number(text, size)
+    for digit in text:
+        count = len(strokes_for(digit))
+        per_digit.append(everything[start : start + count])
+        start += count
+    return per_digit
+
+
+def test_single_digit_mode_keeps_one_piece_for_a_number() -> None:
+    size = (400, 200)
+    image = render(layout_number("12", size), size=size, width=12, placed=True)
+    assert len(prepare_digit(image).pieces) == 1
+
+
+# -- pixels and PNGs -------------------------------------------------------------------
+def test_prepare_pixels_scales_and_validates() -> None:
+    pixels = np.zeros((28, 28))
+    pixels[8:20, 12:16] = 255
+    prepared = prepare_pixels(pixels)
+    assert prepared.pieces[0].image.max() == 1.0 and prepared.pieces[0].image.dtype == np.float32
+    assert prepared.pieces[0].box == (12, 8, 4, 12)
+    assert np.array_equal(prepare_pixels(pixels / 255).pieces[0].image, prepared.pieces[0].image)
+    assert prepare_pixels(pixels.ravel()).pieces[0].image.shape == (28, 28)
+    assert prepare_pixels(np.zeros((28, 28))).empty
+
+
+@pytest.mark.parametrize(
+    "pixels",
+    [
+        np.zeros((28, 27)),
+        np.full((28, 28), np.nan),
+        np.full((28, 28), 300.0),
+        -np.ones((28, 28)),
+        [["a"]],
+    ],
+    ids=["shape", "nan", "above-255", "negative", "not-numbers"],
+)
+def test_prepare_pixels_rejects_bad_arrays(pixels: object) -> None:
+    with pytest.raises(InvalidInputError) as raised:
+        prepare_pixels(pixels)  # type: ignore[arg-type]
+    assert raised.value.status_code == 422
+
+
+def test_png_of_what_the_network_saw() -> None:
+    image = only_piece(drawn("6"))
+    png = image_to_png_bytes(image)
+    decoded = np.asarray(Image.open(io.BytesIO(png)), dtype=np.float32) / 255
+    assert decoded.shape == (28, 28) and np.abs(decoded - image).max() <= 0.5 / 255 + 1e-6
+    url = png_data_url(image)
+    assert url.startswith("data:image/png;base64,")
+    assert base64.b64decode(url.split(",", 1)[1]) == png

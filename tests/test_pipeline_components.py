@@ -1,0 +1,62 @@
+"""Connected components from runs agree with a plain flood fill, on any mask."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.components import label_components
+
+
+def flood_fill_labels(mask: np.ndarray) -> tuple[int, list[int], list[tuple[int, int, int, int]]]:
+    """Reference: 8-connected components by depth-first search (count, areas, boxes)."""
+    h, w = mask.shape
+    seen = np.zeros_like(mask, dtype=bool)
+    areas, boxes = [], []
+    for y in range(h):
+        for x in range(w):
+            if not mask[y, x] or seen[y, x]:
+                continue
+            stack, pixels = [(y, x)], []
+            seen[y, x] = True
+            while stack:
+                cy, cx = stack.pop()
+                pixels.append((cy, cx))
+                for ny in range(max(0, cy - 1), min(h, cy + 2)):
+                    for nx in range(max(0, cx - 1), min(w, cx + 2)):
+                        if mask[ny, nx] and not seen[ny, nx]:
+                            seen[ny, nx] = True
+                            stack.append((ny, nx))
+            ys, xs = zip(*pixels, strict=True)
+            areas.append(len(pixels))
+            boxes.append((min(xs), min(ys), max(xs) + 1, max(ys) + 1))
+    return len(areas), areas, boxes
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_components_match_flood_fill(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    shape = (int(rng.integers(1, 40)), int(rng.integers(1, 40)))
+    mask = rng.random(shape) < rng.uniform(0.05, 0.7)
+    parts = label_components(mask)
+    count, areas, boxes = flood_fill_labels(mask)
+    assert parts.count == count
+    found = sorted(zip(parts.areas.tolist(), map(tuple, parts.boxes.tolist()), strict=True))
+    assert found == sorted(zip(areas, boxes, strict=True))
+    assert np.array_equal(parts.mask(list(range(parts.count))), mask)
+
+
+def test_diagonal_neighbours_connect_and_masks_are_separate() -> None:
+    mask = np.zeros((6, 6), dtype=bool)
+    mask[0, 0] = mask[1, 1] = mask[2, 2] = True  # one diagonal line
+    mask[4:6, 4:6] = True  # a square apart
+    parts = label_components(mask)
+    assert parts.count == 2
+    line = int(np.argmin(parts.areas))
+    assert parts.areas[line] == 3 and parts.mask([line]).sum() == 3
+    assert not (parts.mask([line]) & parts.mask([1 - line])).any()
+
+
+def test_empty_mask() -> None:
+    parts = label_components(np.zeros((5, 7), dtype=bool))
+    assert parts.count == 0 and not parts.mask([]).any()
