@@ -5,7 +5,7 @@
 It loads the models once before starting, so a missing or invalid weights file
 stops it with one line naming the file instead of a crash loop of workers.
 Options it is given become ``DIGITS_*`` variables of its own process, which the
-workers read.
+workers read. Connections get ``TCP_NODELAY`` (``app.serving``).
 
 ``digits predict FILE...`` reads images (``-`` for standard input) through the
 same pipeline and predictor as the API. By default it prints one line per file;
@@ -22,6 +22,7 @@ import os
 import sys
 from pathlib import Path
 
+from app import serving
 from app.errors import InputError
 from app.inputs import image_bytes
 from app.registry import ModelLoadError, ModelRegistry, load_models
@@ -125,6 +126,7 @@ def run_serve(args: argparse.Namespace) -> int:
         workers=settings.workers,
         log_level=settings.log_level,
         access_log=False,
+        http=serving.IMPORT_STRING,
     )
     return 0
 
