@@ -78,7 +78,6 @@ class Conv2D(Layer):
         super().__init__()
         self.in_channels, self.filters, self.kernel = in_channels, filters, kernel
         self.stride, self.padding, self.init = stride, padding, init
-        rng = rng if rng is not None else np.random.default_rng(0)
         fan_in, fan_out = kernel * kernel * in_channels, kernel * kernel * filters
         shape = (kernel, kernel, in_channels, filters)
         self.params = {

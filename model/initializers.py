@@ -47,13 +47,16 @@ INITIALIZERS: dict[str, Initializer] = {
 
 
 def initialize(
-    name: str, shape: Shape, fan_in: int, fan_out: int, rng: np.random.Generator
+    name: str, shape: Shape, fan_in: int, fan_out: int, rng: np.random.Generator | None
 ) -> np.ndarray:
-    """Draw a float32 array of ``shape`` with the named initializer."""
-    try:
-        init = INITIALIZERS[name]
-    except KeyError:
-        raise ValueError(
-            f"unknown initializer {name!r}; known: {', '.join(INITIALIZERS)}"
-        ) from None
-    return init(shape, fan_in, fan_out, rng).astype(np.float32)
+    """Draw a float32 array of ``shape`` with the named initializer.
+
+    Without a generator the array is zeros: the layer is being rebuilt from a weights
+    file, whose parameters replace it at once (drawing random numbers would be waste).
+    """
+    if name not in INITIALIZERS:
+        known = ", ".join(INITIALIZERS)
+        raise ValueError(f"unknown initializer {name!r}; known: {known}")
+    if rng is None:
+        return np.zeros(shape, dtype=np.float32)
+    return INITIALIZERS[name](shape, fan_in, fan_out, rng).astype(np.float32)

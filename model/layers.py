@@ -63,7 +63,6 @@ class Dense(Layer):
     ) -> None:
         super().__init__()
         self.n_in, self.n_out, self.init = n_in, n_out, init
-        rng = rng if rng is not None else np.random.default_rng(0)
         self.params = {
             "W": initializers.initialize(init, (n_in, n_out), n_in, n_out, rng),
             "b": np.zeros(n_out, dtype=np.float32),

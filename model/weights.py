@@ -108,7 +108,7 @@ def decode_array(entry: Any, where: str) -> Array:
     if not (isinstance(shape, list) and all(isinstance(d, int) and d >= 0 for d in shape)):
         raise WeightsError(f"{where}: shape must be a list of non-negative integers")
     try:
-        raw = base64.b64decode(entry["data"], validate=True)
+        raw = binascii.a2b_base64(entry["data"], strict_mode=True)
     except (binascii.Error, TypeError, ValueError):
         raise WeightsError(f"{where}: data is not valid base64") from None
     expected = int(np.prod(shape, dtype=np.int64)) * 4

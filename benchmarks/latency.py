@@ -1,0 +1,81 @@
+"""Inference latency of the shipped networks, alone and end to end.
+
+Prints, for every weights file given (default: the shipped MLP and CNN):
+
+- load time of the weights file and its size;
+- forward latency for one image and for a batch of 64 (median of many runs),
+  with the per-image cost of the batch;
+- end to end (decode, preprocess, forward) for a 280x280 canvas PNG and for a
+  12-megapixel phone-photo JPEG, the paths a request to ``POST /predict`` takes.
+
+The MLP is the baseline each CNN figure is compared with (ratio column).
+
+Usage: ``python benchmarks/latency.py [--weights weights/mlp.json weights/cnn.json]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import time
+from pathlib import Path
+
+import numpy as np
+
+from app.pipeline import load_image, prepare_digit
+from benchmarks import synthetic
+from benchmarks.robustness import big_photo, median_ms
+from model.mnist import load_mnist, to_float
+from model.network import Network
+from model.weights import load
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def canvas_png(digit: np.ndarray, rng: np.random.Generator) -> bytes:
+    buffer = io.BytesIO()
+    synthetic.canvas_image("canvas_transparent", digit, rng).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def end_to_end(network: Network, data: bytes) -> None:
+    prepared = prepare_digit(load_image(data))
+    network.predict_proba(np.stack([piece.image for piece in prepared.pieces]))
+
+
+def measure(path: Path, images: np.ndarray, png: bytes, photo: bytes) -> dict[str, float]:
+    began = time.perf_counter()
+    network, _ = load(path)
+    load_ms = (time.perf_counter() - began) * 1000
+    one, batch = images[:1], images[:64]
+    return {
+        "file size (MB)": path.stat().st_size / 1e6,
+        "load (ms)": load_ms,
+        "forward, 1 image (ms)": median_ms(lambda: network.predict_proba(one), 200),
+        "forward, batch of 64 (ms)": median_ms(lambda: network.predict_proba(batch), 30),
+        "  per image in the batch (ms)": median_ms(lambda: network.predict_proba(batch), 30) / 64,
+        "canvas PNG end to end (ms)": median_ms(lambda: end_to_end(network, png), 50),
+        "12 MP photo end to end (ms)": median_ms(lambda: end_to_end(network, photo), 7),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    default = [REPO / "weights" / "mlp.json", REPO / "weights" / "cnn.json"]
+    parser.add_argument("--weights", type=Path, nargs="+", default=default)
+    args = parser.parse_args()
+    data = load_mnist()
+    images = to_float(data.test_images[:64])
+    rng = np.random.default_rng(0)
+    png, photo = canvas_png(data.test_images[0], rng), big_photo(data.test_images[1], rng)
+    results = {path.stem: measure(path, images, png, photo) for path in args.weights}
+    names = list(results)
+    print(f"{'':34}" + "".join(f"{name:>12}" for name in names) + "   ratio to first")
+    for row in results[names[0]]:
+        values = [results[name][row] for name in names]
+        ratio = f"   {values[-1] / values[0]:.2f}x" if len(values) > 1 and values[0] else ""
+        print(f"{row:34}" + "".join(f"{v:12.3f}" for v in values) + ratio)
+
+
+if __name__ == "__main__":
+    main()
