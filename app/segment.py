@@ -44,6 +44,10 @@ LINE_FILL = 0.15
 ARC_BULGE = 0.06
 #: ... and how narrow (over their height).
 ARC_WIDTH = 0.6
+#: A blob in a corner of the image, at most this fraction of its width and height, lying
+#: along this fraction of both borders, is the photo's corner, not writing.
+CORNER_SIZE = 0.25
+CORNER_CONTACT = 0.5
 #: Typical width of a digit as a fraction of its height (MNIST's digits other than 1: 0.8).
 DIGIT_ASPECT = 0.8
 
@@ -79,15 +83,34 @@ def is_line(box: Array, area: int, shape: tuple[int, int]) -> bool:
     return (across and h <= LINE_THICKNESS * w) or (down and w <= LINE_THICKNESS * h)
 
 
+def in_corner(parts: Components, i: int) -> bool:
+    """A blob filling a corner of the photo (the table, the dark edge of a lens), not writing.
+
+    It lies along both borders of the corner, where a digit drawn into a corner
+    only touches them with the ends of its strokes.
+    """
+    h, w = parts.shape
+    x0, y0, x1, y1 = (int(v) for v in parts.boxes[i])
+    if not ((x0 == 0 or x1 == w) and (y0 == 0 or y1 == h)):
+        return False
+    if x1 - x0 > CORNER_SIZE * w or y1 - y0 > CORNER_SIZE * h:
+        return False
+    blob = parts.mask([i])
+    row = blob[0 if y0 == 0 else h - 1, x0:x1]
+    column = blob[y0:y1, 0 if x0 == 0 else w - 1]
+    return bool(row.mean() >= CORNER_CONTACT and column.mean() >= CORNER_CONTACT)
+
+
 def meaningful(parts: Components) -> list[int]:
-    """Components that are neither specks nor lines, largest first.
+    """Components that are neither specks, lines nor corners, largest first.
 
     A lone line is kept: it is then the digit (a 1 drawn from top to bottom).
     """
     lines = {
         i for i in range(parts.count) if is_line(parts.boxes[i], int(parts.areas[i]), parts.shape)
     }
-    ids = [i for i in range(parts.count) if i not in lines] or list(lines)
+    corners = {i for i in range(parts.count) if in_corner(parts, i)}
+    ids = [i for i in range(parts.count) if i not in lines | corners] or list(lines)
     if not ids:
         return []
     largest = max(int(parts.areas[i]) for i in ids)

@@ -177,6 +177,18 @@ def test_nothing_there_is_empty_with_a_reason(image: Image.Image) -> None:
         assert (prepared.width, prepared.height) == image.size
 
 
+def test_a_dark_photo_corner_is_not_a_digit() -> None:
+    pixels = np.asarray(blank_photo(2)).copy()
+    pixels[:40, :50] = 15  # the table beyond the paper's corner
+    assert prepare_digit(Image.fromarray(pixels)).empty
+
+
+def test_a_digit_drawn_into_a_corner_is_read() -> None:
+    image = render(strokes_for("7"), width=10, box=(-6, -4, 70, 70))  # strokes meet both edges
+    reference = only_piece(drawn("7", width=10 * centred_box((280, 280))[2] / 70))
+    assert difference(only_piece(image), reference) < 0.06
+
+
 def test_a_digit_is_not_empty() -> None:
     prepared = prepare_digit(drawn("0"))
     assert not prepared.empty and prepared.reason is None
