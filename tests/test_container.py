@@ -17,6 +17,7 @@ largest image the Kubernetes Deployment accepts) are printed and written to
 from __future__ import annotations
 
 import base64
+import http.client
 import io
 import itertools
 import json
@@ -25,6 +26,7 @@ import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import time
 import urllib.error
@@ -433,7 +435,28 @@ def test_workers_from_environment(image: Image, tmp_path: Path, publish: Publish
             time.sleep(0.5)  # the second worker may still be starting
         for digit in range(10):
             assert request(two.url + "/predict", drawn(digit))[0] == 200
-        publish("workers_2", memory_mib(two.server_pids()))
+        keep_alive_ms = keep_alive_latency_ms(two.port)
+        publish("workers_2", {**memory_mib(two.server_pids()), "keep_alive_ms": keep_alive_ms})
     finally:
         stop(two)
     assert len(workers) == 2, f"expected 2 uvicorn workers, found {len(workers)}"
+    # With several workers uvicorn's own socket leaves Nagle's algorithm on unless
+    # the CMD picks app.serving's protocol: each answer then waits ~40 ms for an ACK.
+    assert keep_alive_ms < 20, f"{keep_alive_ms:.0f} ms per keep-alive /health request"
+
+
+def keep_alive_latency_ms(port: int, requests: int = 20) -> float:
+    """Median time of GET /health on one kept-alive connection."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    times = []
+    try:
+        for _ in range(requests):
+            started = time.perf_counter()
+            connection.request("GET", "/health")
+            response = connection.getresponse()
+            assert response.status == 200
+            response.read()
+            times.append((time.perf_counter() - started) * 1000)
+    finally:
+        connection.close()
+    return round(statistics.median(times), 1)
