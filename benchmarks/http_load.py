@@ -133,7 +133,7 @@ async def client(port: int, request: bytes, deadline: float, result: Result) -> 
             if not keep:
                 writer.close()
                 reader = writer = None
-        except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError):
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
             result.errors += 1
             if writer is not None:
                 writer.close()
