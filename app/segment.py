@@ -33,7 +33,9 @@ SPECK_FRACTION = 0.03
 #: ... and so is one of fewer pixels than this.
 SPECK_PIXELS = 3
 #: Components at least this fraction of the largest one count wherever they are.
-MAJOR_FRACTION = 0.5
+MAJOR_FRACTION = 0.35
+#: Other components count when at most this far (over the digit's size) from it.
+NEAR = 0.4
 #: A line runs from border to border (ending this fraction of the size from each) ...
 LINE_END = 0.03
 #: ... and is at most this thick for its length; a lattice (a grid) covers at most
@@ -137,7 +139,7 @@ def digit_region(mask: Array) -> Region | None:
     for i in ids[1:]:
         region = _box_of(parts.boxes[chosen])
         major = parts.areas[i] >= MAJOR_FRACTION * largest
-        if major or _near(parts.boxes[i], region, 0.25):
+        if major or _near(parts.boxes[i], region, NEAR):
             chosen.append(i)
     return Region(parts.mask(chosen), _box_of(parts.boxes[chosen]))
 

@@ -146,13 +146,20 @@ def pen_alpha(digit: Array, height: int, pen: float, base: int = 96) -> Array:
 
 
 def place(alpha: Array, size: tuple[int, int], rng: np.random.Generator) -> Array:
-    """Put a digit's alpha at a random place of a ``size`` (width, height) layer."""
+    """Put a digit's alpha at a random place of a ``size`` (width, height) layer.
+
+    A digit larger than the layer is shrunk to fit first: never cut off.
+    """
     layer = np.zeros((size[1], size[0]), np.float32)
     h, w = alpha.shape
-    h, w = min(h, size[1]), min(w, size[0])
+    if h > size[1] or w > size[0]:
+        factor = min(size[1] / h, size[0] / w)
+        fitted = (max(1, int(w * factor)), max(1, int(h * factor)))
+        alpha = np.clip(_resize(alpha, fitted, Image.Resampling.BOX), 0.0, 1.0)
+        h, w = alpha.shape
     y = int(rng.integers(0, size[1] - h + 1))
     x = int(rng.integers(0, size[0] - w + 1))
-    layer[y : y + h, x : x + w] = alpha[:h, :w]
+    layer[y : y + h, x : x + w] = alpha
     return layer
 
 
