@@ -162,7 +162,7 @@ def finish_record(network: Any, config: TrainConfig, data: Any, result: Any) -> 
         "temperature": network.temperature,
         "calibration": calibration,
         "data_sha256": dict(SHA256),
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "code_version": code_version(),
         "numpy_version": np.__version__,
     }
