@@ -16,7 +16,8 @@ or ``prepare_number(image)`` then
    it MNIST's geometry (``app.geometry``).
 
 ``prepare_pixels`` accepts a 28x28 array already in MNIST's convention.
-``image_to_png_bytes`` and ``png_data_url`` show what the network saw.
+``image_to_png_bytes``, ``png_data_url`` and ``save_pieces`` show what the
+network saw.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import base64
 import io
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -45,6 +47,7 @@ __all__ = [
     "prepare_digit",
     "prepare_number",
     "prepare_pixels",
+    "save_pieces",
 ]
 
 Array = np.ndarray
@@ -195,6 +198,18 @@ def image_to_png_bytes(image28: Array) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(pixels, "L").save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def save_pieces(prepared: Prepared, folder: Path, stem: str) -> list[Path]:
+    """Write the 28x28 images as ``stem.png`` (one digit) or ``stem-1.png``, ``stem-2.png``..."""
+    folder.mkdir(parents=True, exist_ok=True)
+    single = len(prepared.pieces) == 1
+    paths = []
+    for index, piece in enumerate(prepared.pieces, start=1):
+        path = folder / (f"{stem}.png" if single else f"{stem}-{index}.png")
+        path.write_bytes(image_to_png_bytes(piece.image))
+        paths.append(path)
+    return paths
 
 
 def png_data_url(image28: Array) -> str:

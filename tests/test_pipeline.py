@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,6 +27,7 @@ from app.pipeline import (
     prepare_digit,
     prepare_number,
     prepare_pixels,
+    save_pieces,
 )
 
 
@@ -294,3 +296,15 @@ def test_png_of_what_the_network_saw() -> None:
     url = png_data_url(image)
     assert url.startswith("data:image/png;base64,")
     assert base64.b64decode(url.split(",", 1)[1]) == png
+
+
+def test_save_pieces_writes_what_the_network_saw(tmp_path: Path) -> None:
+    size = (500, 200)
+    number = prepare_number(render(layout_number("47", size), size=size, width=12, placed=True))
+    paths = save_pieces(number, tmp_path / "out", "drawing")
+    assert [p.name for p in paths] == ["drawing-1.png", "drawing-2.png"]
+    saved = np.asarray(Image.open(paths[1]), dtype=np.float32) / 255
+    assert np.abs(saved - number.pieces[1].image).max() < 0.01
+    assert [p.name for p in save_pieces(prepare_digit(drawn("3")), tmp_path, "three")] == [
+        "three.png"
+    ]
