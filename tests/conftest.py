@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+import app  # noqa: F401  (first: one BLAS thread per process, as the service runs)
 from model.mnist import MNIST, default_data_dir, load_mnist
 
 REPO = Path(__file__).resolve().parent.parent
