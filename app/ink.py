@@ -8,7 +8,8 @@ photo:
    side. A lighting plane is fitted to the paper (trimmed least squares, so
    the ink, on either side, is left out); the strong departures from it are on
    the ink's side: darker for pen on paper, lighter for chalk on a board. When
-   ink covers much of the image, the paper is what the border looks like. Light ink is handled by
+   ink covers much of a drawing, the paper is what the border looks like; a
+   photo half paper, half table has dark ink. Light ink is handled by
    inverting the image, so everything after sees dark ink on light paper.
 2. **Paper.** The paper's brightness is estimated on a coarse grid of blocks (a
    bright percentile of each block), then a grey closing over the grid fills
@@ -36,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps
 
+from app.components import label_components
 from app.geometry import stroke_width
 
 Array = np.ndarray
@@ -46,6 +48,12 @@ ANALYSIS_SIDE = 200
 PAPER_BLOCKS = 12
 #: Bright percentile of a block taken as its paper level.
 PAPER_PERCENTILE = 80
+#: A drawing has at least this share of its pixels at exactly one grey level.
+FLAT_SHARE = 0.3
+#: In a photo, blocks darker than this fraction of the page, reaching the border, are off it.
+OFF_PAGE = 0.6
+#: Strokes are narrower than this fraction of the image's shorter side (in a photo).
+BLOB_WIDTH = 0.25
 #: A block darker than this fraction of the paper around it is covered by ink.
 INK_BLOCK_RATIO = 0.7
 #: Strongest ink needed to see anything, as a fraction of the paper's light ...
@@ -74,6 +82,7 @@ class InkMap:
     high: float  # ... 1 at and above this one
     noise: float  # paper noise (robust standard deviation of the ink values)
     light_ink: bool
+    photo: bool  # not a drawing: the background is not one flat grey level
     reason: str | None  # why there is no ink, or None
 
     @property
@@ -151,6 +160,11 @@ def _filter3(values: Array, reduce: np.ufunc, passes: int = 1) -> Array:
     return out
 
 
+def _cover(grid: Array, block: int, shape: tuple[int, int]) -> Array:
+    """A boolean block grid spread over the analysis pixels its blocks cover."""
+    return np.repeat(np.repeat(grid > 0, block, axis=0), block, axis=1)[: shape[0], : shape[1]]
+
+
 def upsample(grid: Array, block: int, shape: tuple[int, int]) -> Array:
     """Bilinear upsampling of a block grid onto the analysis pixels it covers."""
     image = Image.fromarray(grid.astype(np.float32), "F")
@@ -192,22 +206,52 @@ def lighting_residual(small: Array, rounds: int = 3, keep: float = 0.5) -> Array
     return small - (coef[0] + coef[1] * x[None, :] + coef[2] * y[:, None])
 
 
-def ink_is_light(small: Array) -> bool:
+def is_flat(small: Array) -> bool:
+    """A drawing, not a photo: much of the image is exactly one grey level, with no noise
+    around it (a photo's paper, even shrunk, spreads over the neighbouring levels)."""
+    counts = np.bincount((small * 255.0 + 0.5).astype(np.int64).ravel(), minlength=258)
+    mode = int(counts[:256].argmax())
+    neighbours = int(counts[mode + 1]) + (int(counts[mode - 1]) if mode > 0 else 0)
+    return int(counts[mode]) >= FLAT_SHARE * small.size and neighbours <= 0.1 * counts[mode]
+
+
+def blob_like(mask: Array) -> bool:
+    """Regions far wider than any pen stroke (a sheet of paper, a wall), not writing."""
+    area = int(mask.sum())
+    inner = mask[1:-1, 1:-1] & mask[:-2, 1:-1] & mask[2:, 1:-1] & mask[1:-1, :-2] & mask[1:-1, 2:]
+    boundary = max(1, area - int(inner.sum()))
+    return 2.0 * area / boundary > BLOB_WIDTH * min(mask.shape)
+
+
+def ink_is_light(small: Array, flat: bool | None = None) -> bool:
     """Whether the ink is lighter than the paper.
 
     Usually the ink is a small part of the image: the strong departures from
     the paper's lighting are then on the ink's side. When two large, clearly
-    different classes share the image (a fat digit filling a canvas), the paper
-    is the class the image's border looks like.
+    different classes share a drawing (flat background, a fat digit), its paper
+    is the class the border looks like. In a photo, light "ink" in regions far
+    wider than a stroke is a sheet of paper on a dark table: the ink is dark,
+    as on nearly every page.
     """
+    flat = is_flat(small) if flat is None else flat
     step = 2 if min(small.shape) >= 64 else 1
     small = small[::step, ::step]
     residual = lighting_residual(small)
     high = residual > otsu(residual)
+    light = _departures_lighter(small, residual, high, flat)
+    if light and not flat:
+        strongest = residual > 0.5 * quantile(residual, 0.999)
+        return not blob_like(strongest)
+    return light
+
+
+def _departures_lighter(small: Array, residual: Array, high: Array, flat: bool) -> bool:
     share = float(high.mean())
     if min(share, 1.0 - share) >= 0.2:
         light_mean, dark_mean = float(small[high].mean()), float(small[~high].mean())
         if light_mean - dark_mean > 0.3:
+            if not flat:
+                return False
             ring = np.concatenate([small[0], small[-1], small[:, 0], small[:, -1]])
             border = float(np.median(ring))
             return abs(border - light_mean) > abs(border - dark_mean)
@@ -217,19 +261,34 @@ def ink_is_light(small: Array) -> bool:
     return float(np.square(lighter).sum()) > float(np.square(darker).sum())
 
 
-def paper_grid(small: Array, block: int) -> Array:
-    """Paper brightness per block: a bright percentile, ink-covered blocks filled in.
+def paper_grid(small: Array, block: int, photo: bool) -> tuple[Array, Array]:
+    """Paper brightness per block, and the blocks that are not paper at all.
 
-    A block covered by a fat stroke is far darker than the paper a couple of
-    blocks away (a grey closing over the grid); such blocks take the closed
-    value. Blocks only somewhat darker are shadow or vignetting and keep theirs.
+    A block's paper level is a bright percentile of its pixels. A block covered
+    by a fat stroke is far darker than the paper a couple of blocks away (a
+    grey closing over the grid); such blocks take the closed value. Blocks only
+    somewhat darker are shadow or vignetting and keep theirs.
+
+    In a photo, far darker blocks reaching the image's border are off the page
+    (a table, a wall): not filled in, and reported so their ink is ignored.
     """
     tiles = _blocks(small, block)
     k = int(PAPER_PERCENTILE / 100 * (tiles.shape[2] - 1))
     level = np.partition(tiles, k, axis=2)[:, :, k]
     closed = _filter3(_filter3(level, np.maximum, 2), np.minimum, 2)
-    covered = level < INK_BLOCK_RATIO * closed
-    return np.where(covered, closed, level)
+    off = off_page(level) if photo else np.zeros(level.shape, dtype=bool)
+    covered = (level < INK_BLOCK_RATIO * closed) & ~off
+    return np.where(covered, closed, level), off
+
+
+def off_page(level: Array) -> Array:
+    """Blocks far darker than the page, connected through such blocks to the image's border."""
+    dark = level < OFF_PAGE * quantile(level, 0.9)
+    parts = label_components(dark)
+    h, w = dark.shape
+    boxes = parts.boxes
+    edge = (boxes[:, 0] == 0) | (boxes[:, 1] == 0) | (boxes[:, 2] == w) | (boxes[:, 3] == h)
+    return parts.mask(np.flatnonzero(edge))
 
 
 def otsu(values: Array, bins: int = 64) -> float:
@@ -284,16 +343,21 @@ def analyse_at(grey: Image.Image, scale: int) -> InkMap:
     """``analyse`` on a copy reduced ``scale`` times."""
     small_image = grey.reduce(scale) if scale > 1 else grey
     small = np.asarray(small_image, dtype=np.float32) * np.float32(1 / 255)
-    light = ink_is_light(small)
+    photo = not is_flat(small)
+    light = ink_is_light(small, flat=not photo)
     if light:
         grey, small = ImageOps.invert(grey), np.float32(1.0) - small
     block = block_size(small.shape)
-    grid = paper_grid(small, block)
+    grid, off = paper_grid(small, block, photo)
     ink = ink_from(small, upsample(grid, block, small.shape))
+    if off.any():
+        ink[_cover(_filter3(off.astype(np.uint8), np.maximum), block, small.shape)] = 0.0
     noise = robust_noise(ink)
     threshold, low, high, reason = levels(ink, noise)
     grid_image = Image.fromarray(grid.astype(np.float32), "F")
-    return InkMap(grey, scale, grid_image, block, ink, threshold, low, high, noise, light, reason)
+    return InkMap(
+        grey, scale, grid_image, block, ink, threshold, low, high, noise, light, photo, reason
+    )
 
 
 BLANK = "No digit found: the image is blank."

@@ -141,9 +141,9 @@ def _prepare(image: Image.Image, number: bool) -> Prepared:
     if ink.reason is not None:
         return _empty(ink.reason, full, began)
     if number:
-        regions = number_regions(ink.mask)
+        regions = number_regions(ink.mask, ink.photo)
     else:
-        found = digit_region(ink.mask)
+        found = digit_region(ink.mask, ink.photo)
         regions = [found] if found is not None else []
     pieces = [p for p in (cut_piece(ink, r, full) for r in regions) if p is not None]
     if not pieces:

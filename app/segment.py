@@ -128,17 +128,28 @@ def _near(box: Array, region: tuple[int, int, int, int], reach: float) -> bool:
     return max(dx, dy) <= reach * max(x1 - x0, y1 - y0)
 
 
-def digit_region(mask: Array) -> Region | None:
-    """The one digit: the largest component and the sizeable ink close to it."""
+def touches_border(box: Array, shape: tuple[int, int]) -> bool:
+    return bool(box[0] == 0 or box[1] == 0 or box[2] == shape[1] or box[3] == shape[0])
+
+
+def digit_region(mask: Array, photo: bool = False) -> Region | None:
+    """The one digit: the largest component and the sizeable ink close to it.
+
+    In a photo, ink touching the image's border (the edge of the page, a
+    table, a neighbouring line of text) comes last: it joins the digit only
+    when it is close to it.
+    """
     parts = label_components(mask)
     ids = meaningful(parts)
     if not ids:
         return None
-    chosen = [ids[0]]
-    largest = int(parts.areas[ids[0]])
-    for i in ids[1:]:
+    edge = {i for i in ids if photo and touches_border(parts.boxes[i], parts.shape)}
+    order = [i for i in ids if i not in edge] + [i for i in ids if i in edge]
+    chosen = [order[0]]
+    largest = int(parts.areas[order[0]])
+    for i in order[1:]:
         region = _box_of(parts.boxes[chosen])
-        major = parts.areas[i] >= MAJOR_FRACTION * largest
+        major = i not in edge and parts.areas[i] >= MAJOR_FRACTION * largest
         if major or _near(parts.boxes[i], region, NEAR):
             chosen.append(i)
     return Region(parts.mask(chosen), _box_of(parts.boxes[chosen]))
@@ -417,14 +428,21 @@ def stroke_width(mask: Array) -> float:
     return 2.0 * area / boundary
 
 
-def number_regions(mask: Array) -> list[Region]:
-    """The digits of a number, left to right."""
+def number_regions(mask: Array, photo: bool = False) -> list[Region]:
+    """The digits of a number, left to right.
+
+    In a photo, groups touching the image's border are dropped when others do not.
+    """
     parts = label_components(mask)
     ids = meaningful(parts)
     if not ids:
         return []
     groups = join_arcs(parts, absorb_fragments(parts, stacked_groups(parts, ids)))
     boxes = [_box_of(parts.boxes[g]) for g in groups]
+    if photo:
+        inner = [k for k, b in enumerate(boxes) if not touches_border(np.array(b), parts.shape)]
+        if inner:
+            groups, boxes = [groups[k] for k in inner], [boxes[k] for k in inner]
     width, stroke = typical_width(boxes), stroke_width(mask)
     regions: list[Region] = []
     for group, box in zip(groups, boxes, strict=True):

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from photos import photo_of
-from PIL import Image, ImageOps
+from PIL import Image, ImageDraw, ImageOps
 from strokes import centred_box, layout_number, place, render, strokes_for
 
 from app.components import label_components
@@ -144,6 +144,44 @@ def test_photo_with_shadow_and_noise() -> None:
     x, y, w, h = prepared.pieces[0].box
     bx, by, bw, bh = photo.ink_boxes[0]
     assert abs(x - bx) < 15 and abs(y - by) < 15 and abs(w - bw) < 30 and abs(h - bh) < 30
+
+
+def paper_on_a_table(digit: str, paper: float, angle: float = 8.0) -> Image.Image:
+    """A photo of a sheet (``paper`` of the frame's width and height) on a dark table."""
+    width, height = 800, 600
+    photo = Image.new("RGB", (width, height), (70, 50, 35))
+    a = np.deg2rad(angle)
+    corners = [(-1, -1), (1, -1), (1, 1), (-1, 1)]
+    sheet = [
+        (
+            width / 2 + (x * width * np.cos(a) - y * height * np.sin(a)) * paper / 2,
+            height / 2 + (x * width * np.sin(a) + y * height * np.cos(a)) * paper / 2,
+        )
+        for x, y in corners
+    ]
+    ImageDraw.Draw(photo).polygon(sheet, fill=(235, 232, 220))
+    box = (width / 2 - 110, height / 2 - 110, 220, 220)
+    ink = render(
+        strokes_for(digit), size=(width, height), width=12, box=box, ink=(255,), background=(0,)
+    )
+    alpha = np.asarray(ink, np.float32)[..., None] / 255
+    pixels = np.asarray(photo, np.float32) * (1 - alpha) + np.array([30, 35, 110]) * alpha
+    pixels += np.random.default_rng(0).normal(0, 4, pixels.shape)
+    buffer = io.BytesIO()
+    Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).save(buffer, "JPEG", quality=85)
+    return load_image(buffer.getvalue())
+
+
+@pytest.mark.parametrize("paper", [0.95, 0.75, 0.6])
+def test_paper_on_a_dark_table(paper: float) -> None:
+    for digit in "0347":
+        prepared = prepare_digit(paper_on_a_table(digit, paper))
+        x, y, w, h = prepared.pieces[0].box
+        assert 270 <= x <= 330 and 170 <= y <= 230 and w <= 240 and h <= 240, (
+            digit,
+            prepared.pieces[0].box,
+        )
+        assert difference(prepared.pieces[0].image, only_piece(drawn(digit, width=11))) < 0.08
 
 
 # -- nothing there ---------------------------------------------------------------------
