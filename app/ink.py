@@ -8,8 +8,8 @@ photo:
    side. A lighting plane is fitted to the paper (trimmed least squares, so
    the ink, on either side, is left out); the strong departures from it are on
    the ink's side: darker for pen on paper, lighter for chalk on a board. When
-   ink covers much of a drawing, the paper is what the border looks like; a
-   photo half paper, half table has dark ink. Light ink is handled by
+   ink covers much of a drawing, the paper is what the border looks like; in a
+   photo half paper, half table, the ink is with the smaller (darker) class. Light ink is handled by
    inverting the image, so everything after sees dark ink on light paper.
 2. **Paper.** The paper's brightness is estimated on a coarse grid of blocks (a
    bright percentile of each block), then a grey closing over the grid fills
@@ -53,7 +53,7 @@ FLAT_SHARE = 0.3
 #: In a photo, blocks darker than this fraction of the page, reaching the border, are off it.
 OFF_PAGE = 0.6
 #: Strokes are narrower than this fraction of the image's shorter side (in a photo).
-BLOB_WIDTH = 0.25
+BLOB_WIDTH = 0.18
 #: A block darker than this fraction of the paper around it is covered by ink.
 INK_BLOCK_RATIO = 0.7
 #: Strongest ink needed to see anything, as a fraction of the paper's light ...
@@ -228,10 +228,12 @@ def ink_is_light(small: Array, flat: bool | None = None) -> bool:
 
     Usually the ink is a small part of the image: the strong departures from
     the paper's lighting are then on the ink's side. When two large, clearly
-    different classes share a drawing (flat background, a fat digit), its paper
-    is the class the border looks like. In a photo, light "ink" in regions far
-    wider than a stroke is a sheet of paper on a dark table: the ink is dark,
-    as on nearly every page.
+    different classes share the image, the ink is the smaller one in a photo
+    (a sheet on a dark table: the table and the ink are the dark class) and
+    the paper is the class the border looks like in a drawing (flat
+    background, a fat digit). In a photo, light "ink" in regions far wider
+    than a stroke is a sheet of paper on a dark table: the ink is dark, as on
+    nearly every page.
     """
     flat = is_flat(small) if flat is None else flat
     step = 2 if min(small.shape) >= 64 else 1
@@ -251,7 +253,7 @@ def _departures_lighter(small: Array, residual: Array, high: Array, flat: bool) 
         light_mean, dark_mean = float(small[high].mean()), float(small[~high].mean())
         if light_mean - dark_mean > 0.3:
             if not flat:
-                return False
+                return share < 0.5
             ring = np.concatenate([small[0], small[-1], small[:, 0], small[:, -1]])
             border = float(np.median(ring))
             return abs(border - light_mean) > abs(border - dark_mean)
