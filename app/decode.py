@@ -64,7 +64,7 @@ def _sniff_foreign(data: bytes) -> None:
 
 def _open(data: bytes, max_pixels: int) -> Image.Image:
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        warnings.simplefilter("ignore")  # bomb warnings (checked below), damaged metadata
         try:
             image = Image.open(io.BytesIO(data), formats=_PILLOW_FORMATS)
         except Image.DecompressionBombError as exc:
