@@ -147,12 +147,14 @@ def _sixteen_bit_to_l(image: Image.Image) -> Image.Image:
 def _flatten_alpha(rgba: Image.Image) -> Image.Image:
     """Composite onto white or black, whichever contrasts with the opaque paint."""
     alpha = rgba.getchannel("A")
-    grey = rgba.convert("RGB").convert("L")
+    grey = rgba.convert("L")  # luminance of the colour channels; alpha handled below
     low, _high = alpha.getextrema()
     if low == 255:
         return grey
-    weight = ImageStat.Stat(alpha).sum[0]
-    painted = ImageStat.Stat(ImageChops.multiply(grey, alpha)).sum[0] * 255.0
+    step = max(1, min(grey.size) // 64)  # the paint's colour from a small copy
+    small_alpha, small_grey = alpha.reduce(step), grey.reduce(step)
+    weight = ImageStat.Stat(small_alpha).sum[0]
+    painted = ImageStat.Stat(ImageChops.multiply(small_grey, small_alpha)).sum[0] * 255.0
     paint = painted / weight if weight else 0.0
     background = Image.new("L", grey.size, 255 if paint < 128.0 else 0)
     return Image.composite(grey, background, alpha)

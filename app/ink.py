@@ -333,7 +333,7 @@ def analyse(grey: Image.Image, side: int = ANALYSIS_SIDE) -> InkMap:
     times larger is analysed instead.
     """
     found = analyse_at(grey, analysis_scale(grey.size, side))
-    if found.scale == 1:
+    if found.scale < 3:  # a line 1 pixel wide still shows at half size
         return found
     faded = found.reason in (BLANK, FAINT)
     if faded or stroke_width(found.ink, found.threshold) < MIN_STROKE_PIXELS:
