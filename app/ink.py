@@ -284,13 +284,23 @@ def paper_grid(small: Array, block: int, photo: bool) -> tuple[Array, Array]:
 
 
 def off_page(level: Array) -> Array:
-    """Blocks far darker than the page, connected through such blocks to the image's border."""
+    """Blocks beyond a sharp edge, as dark as the far side of it, reaching the image's border.
+
+    A table or a wall meets the page at an edge: some blocks there are far
+    darker than their brightest neighbour, and the table beyond is as dark as
+    they are. A shadow or vignetting darkens gradually: not off the page.
+    """
     dark = level < OFF_PAGE * quantile(level, 0.9)
-    parts = label_components(dark)
+    sharp = dark & (level < OFF_PAGE * _filter3(level, np.maximum))
+    if not sharp.any():
+        return sharp
+    beyond = dark & (level <= float(level[sharp].max()) + 0.1)
+    parts = label_components(beyond)
     h, w = dark.shape
     boxes = parts.boxes
     edge = (boxes[:, 0] == 0) | (boxes[:, 1] == 0) | (boxes[:, 2] == w) | (boxes[:, 3] == h)
-    return parts.mask(np.flatnonzero(edge))
+    keep = [int(i) for i in np.flatnonzero(edge) if (parts.mask([int(i)]) & sharp).any()]
+    return parts.mask(keep)
 
 
 def otsu(values: Array, bins: int = 64) -> float:
