@@ -325,11 +325,16 @@ def best_cut(
 
 
 def pieces_tall(mask: Array, box: tuple[int, int, int, int], cuts: list[int]) -> bool:
-    """Whether every piece between the cuts is nearly as tall as the group (a digit, not a bit)."""
+    """Whether every piece between the cuts holds one stroke nearly as tall as the group.
+
+    A digit cut off its touching neighbour is still one connected stroke; the
+    two ends of a wide 2's top and base, cut off together, are not.
+    """
     x0, y0, x1, y1 = box
     for a, b in itertools.pairwise([x0, *cuts, x1]):
-        found = _tight_box(mask[:, a:b])
-        if found is None or found[3] - found[1] < PIECE_HEIGHT * (y1 - y0):
+        parts = label_components(mask[y0:y1, a:b])
+        tallest = int((parts.boxes[:, 3] - parts.boxes[:, 1]).max()) if parts.count else 0
+        if tallest < PIECE_HEIGHT * (y1 - y0):
             return False
     return True
 
