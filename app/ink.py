@@ -299,8 +299,14 @@ def off_page(level: Array) -> Array:
     h, w = dark.shape
     boxes = parts.boxes
     edge = (boxes[:, 0] == 0) | (boxes[:, 1] == 0) | (boxes[:, 2] == w) | (boxes[:, 3] == h)
-    keep = [int(i) for i in np.flatnonzero(edge) if (parts.mask([int(i)]) & sharp).any()]
+    keep = [int(i) for i in np.flatnonzero(edge) if _table_like(parts.mask([int(i)]), sharp)]
     return parts.mask(keep)
+
+
+def _table_like(region: Array, sharp: Array) -> bool:
+    """Behind a sharp edge, and wide: some block with all its neighbours in the region
+    (a stroke touching the border, however fat, is only one or two blocks wide)."""
+    return bool((region & sharp).any() and _filter3(region.astype(np.uint8), np.minimum).any())
 
 
 def otsu(values: Array, bins: int = 64) -> float:

@@ -137,7 +137,7 @@ def digit_region(mask: Array, photo: bool = False) -> Region | None:
 
     In a photo, ink touching the image's border (the edge of the page, a
     table, a neighbouring line of text) comes last: it joins the digit only
-    when it is close to it.
+    when it is close to it and no bigger than it.
     """
     parts = label_components(mask)
     ids = meaningful(parts)
@@ -148,6 +148,8 @@ def digit_region(mask: Array, photo: bool = False) -> Region | None:
     chosen = [order[0]]
     largest = int(parts.areas[order[0]])
     for i in order[1:]:
+        if i in edge and parts.areas[i] > largest:
+            continue  # a strip of table or page edge, bigger than the digit itself
         region = _box_of(parts.boxes[chosen])
         major = i not in edge and parts.areas[i] >= MAJOR_FRACTION * largest
         if major or _near(parts.boxes[i], region, NEAR):
