@@ -9,13 +9,16 @@ photo:
    the ink, on either side, is left out); the strong departures from it are on
    the ink's side: darker for pen on paper, lighter for chalk on a board. When
    ink covers much of a drawing, the paper is what the border looks like; in a
-   photo half paper, half table, the ink is with the smaller (darker) class. Light ink is handled by
-   inverting the image, so everything after sees dark ink on light paper.
+   photo half paper, half table, the ink is with the smaller (darker) class.
+   Light ink is handled by inverting the image, so everything after sees dark
+   ink on light paper.
 2. **Paper.** The paper's brightness is estimated on a coarse grid of blocks (a
    bright percentile of each block), then a grey closing over the grid fills
-   blocks covered by fat strokes while keeping the edges of shadows. Ink is the
-   fraction of light the paper would have reflected that is missing:
-   ``1 - grey / paper``, which removes uneven lighting and soft shadows.
+   blocks covered by fat strokes while keeping the edges of shadows. In a
+   photo, wide dark regions beyond a sharp edge, reaching the border, are off
+   the page (a table) and hold no ink. Ink is the fraction of light the paper
+   would have reflected that is missing: ``1 - grey / paper``, which removes
+   uneven lighting and soft shadows.
 3. **Threshold.** The paper's noise is measured (median absolute deviation);
    Otsu's threshold is computed on the pixels that stand out of that noise, so
    it separates faint structure (printed grid lines, stroke edges, texture)
