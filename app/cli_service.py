@@ -17,10 +17,12 @@ that cannot be read prints its error to stderr and makes the exit status 1.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from app import serving
 from app.errors import InputError
@@ -62,6 +64,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     predict.add_argument("--top-k", type=int, default=3, help="ranked candidates (1-10)")
     predict.add_argument(
         "--include-image", action="store_true", help="add the 28x28 image as a data URL"
+    )
+    predict.add_argument(
+        "--save-images",
+        type=Path,
+        metavar="DIR",
+        help="save the 28x28 image(s) the network saw: DIR/<stem>.png (-1, -2... for numbers)",
     )
     _add_model_options(predict)
     predict.set_defaults(handler=run_predict)
@@ -144,7 +152,7 @@ def run_predict(args: argparse.Namespace) -> int:
     model = registry.get()
     options = Options(
         top_k=args.top_k,
-        include_image=args.include_image,
+        include_image=args.include_image or args.save_images is not None,
         unsure_threshold=settings.unsure_threshold,
         max_pixels=settings.max_pixels,
     )
@@ -166,8 +174,34 @@ def run_predict(args: argparse.Namespace) -> int:
             print(f"{name}: {exc.detail}", file=sys.stderr)
             status = EXIT_INPUT_ERROR
             continue
+        if args.save_images is not None:
+            save_seen_images(document, args.save_images, Path(name).stem or "stdin")
+            if not args.include_image:
+                strip_images(document)
         print(json.dumps(document) if args.json else f"{name}: {line}")
     return status
+
+
+Document = dict[str, Any]
+
+
+def _digit_entries(document: Document) -> list[Document]:
+    entries: list[Document] = document.get("digits", [document])
+    return entries
+
+
+def save_seen_images(document: Document, folder: Path, stem: str) -> None:
+    """Write the 28x28 PNGs carried as data URLs in an answer (one per digit)."""
+    from app.pipeline import save_pngs
+
+    urls = [entry["image"] for entry in _digit_entries(document) if entry.get("image")]
+    save_pngs([base64.b64decode(url.split(",", 1)[1]) for url in urls], folder, stem)
+
+
+def strip_images(document: Document) -> None:
+    """Drop the data URLs that were only asked for to be saved."""
+    for entry in _digit_entries(document):
+        entry["image"] = None
 
 
 def read_file(name: str, max_bytes: int) -> bytes:

@@ -202,14 +202,19 @@ def image_to_png_bytes(image28: Array) -> bytes:
 
 def save_pieces(prepared: Prepared, folder: Path, stem: str) -> list[Path]:
     """Write the 28x28 images as ``stem.png`` (one digit) or ``stem-1.png``, ``stem-2.png``..."""
+    pngs = [image_to_png_bytes(piece.image) for piece in prepared.pieces]
+    return save_pngs(pngs, folder, stem)
+
+
+def save_pngs(pngs: list[bytes], folder: Path, stem: str) -> list[Path]:
+    """Write PNG files named as :func:`save_pieces` does; returns their paths."""
     folder.mkdir(parents=True, exist_ok=True)
-    single = len(prepared.pieces) == 1
-    paths = []
-    for index, piece in enumerate(prepared.pieces, start=1):
-        path = folder / (f"{stem}.png" if single else f"{stem}-{index}.png")
-        path.write_bytes(image_to_png_bytes(piece.image))
-        paths.append(path)
-    return paths
+    names = (
+        [f"{stem}.png"] if len(pngs) == 1 else [f"{stem}-{i}.png" for i in range(1, len(pngs) + 1)]
+    )
+    for name, png in zip(names, pngs, strict=True):
+        (folder / name).write_bytes(png)
+    return [folder / name for name in names]
 
 
 def png_data_url(image28: Array) -> str:

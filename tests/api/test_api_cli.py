@@ -148,3 +148,27 @@ def test_serve_with_a_missing_weights_file_stops_at_once(tmp_path: Path) -> None
     assert "gone.json: no such file" in result.stderr
     assert "Traceback" not in result.stderr
     assert time.time() - began < 30
+
+
+def test_predict_saves_what_the_network_saw(
+    tmp_path: Path, models_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    number = written(tmp_path, "year.png", number_png("1984"))
+    seven = written(tmp_path, "seven.png", digit_png(7))
+    out = tmp_path / "seen"
+    args = ["predict", "--json", "--models-dir", str(models_dir), "--save-images", str(out)]
+    assert main([*args, str(seven)]) == 0
+    assert main([*args, "--number", str(number)]) == 0
+    answers = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert answers[0]["image"] is None  # saved, not printed: --include-image was not given
+    assert sorted(p.name for p in out.iterdir()) == [
+        "seven.png",
+        "year-1.png",
+        "year-2.png",
+        "year-3.png",
+        "year-4.png",
+    ]
+    from PIL import Image
+
+    with Image.open(out / "seven.png") as saved:
+        assert saved.size == (28, 28)
