@@ -10,7 +10,7 @@ Prints, for every weights file given (default: the shipped MLP and CNN):
 
 The MLP is the baseline each CNN figure is compared with (ratio column).
 
-Usage: ``python benchmarks/latency.py [--weights weights/mlp.json weights/cnn.json]``
+Usage, from the repository root: ``python -m benchmarks.latency [--weights A.json B.json]``
 """
 
 from __future__ import annotations
