@@ -108,7 +108,7 @@ def code_version() -> str:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from model.training import train
+    from model.training import train, training_record
     from model.weights import save
 
     config = config_from_args(args)
@@ -120,9 +120,7 @@ def run_train(args: argparse.Namespace) -> int:
         return 1
     print(f"training {describe(config)}", file=sys.stderr)
     result = train(config, data, make_progress(args.quiet))
-    extra = finish_record(result.network, config, data, result)
-    from model.training import training_record
-
+    extra = finish_record(result, data)
     save(result.network, out, training_record(config, result, extra))
     summary = {k: extra[k] for k in ("test_accuracy", "temperature")}
     state = "interrupted, best weights so far" if result.interrupted else "done"
@@ -141,19 +139,18 @@ def describe(config: TrainConfig) -> str:
     )
 
 
-def finish_record(network: Any, config: TrainConfig, data: Any, result: Any) -> dict[str, Any]:
-    """Calibrate on the validation split, then measure the test set once."""
+def finish_record(result: Any, data: Any) -> dict[str, Any]:
+    """Calibrate on the run's validation split, then measure the test set once."""
     from model.calibration import fit_temperature
     from model.evaluation import evaluate, expected_calibration_error
-    from model.training import make_split
 
-    split = make_split(config, data, np.random.default_rng(config.seed))
+    network, val_x, val_y = result.network, result.val_x, result.val_y
     calibration: dict[str, Any] = {}
     if network.loss.name == "softmax_cross_entropy":
-        logits = network.logits(split.val_x)
-        before = expected_calibration_error(network.loss.probabilities(logits), split.val_y)
-        network.temperature = fit_temperature(logits, split.val_y)
-        after = expected_calibration_error(network.predict_proba(split.val_x), split.val_y)
+        logits = network.logits(val_x)
+        before = expected_calibration_error(network.loss.probabilities(logits), val_y)
+        network.temperature = fit_temperature(logits, val_y)
+        after = expected_calibration_error(network.predict_proba(val_x), val_y)
         calibration = {"val_ece_before": before, "val_ece_after": after}
     test = evaluate(network, to_float(data.test_images), data.test_labels)
     return {

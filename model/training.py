@@ -36,6 +36,9 @@ class TrainResult:
     best_val_accuracy: float = 0.0
     interrupted: bool = False
     seconds: float = 0.0
+    #: the held-out validation images and labels, for calibration after training
+    val_x: Array = field(default_factory=lambda: np.zeros((0, 28, 28), np.float32))
+    val_y: Array = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
 class Progress:
@@ -119,7 +122,7 @@ def train(
     optimizer = make_optimizer(config.optimizer, config.lr, config.momentum, config.weight_decay)
     schedule = Schedule(config.schedule, config.lr, config.epochs, warmup=config.warmup)
     progress = progress or Progress()
-    result = TrainResult(network)
+    result = TrainResult(network, val_x=split.val_x, val_y=split.val_y)
     best = network.snapshot()
     began = time.perf_counter()
     try:
