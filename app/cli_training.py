@@ -44,6 +44,7 @@ _OVERRIDES: list[tuple[str, type, str]] = [
     ("batch_size", int, "minibatch size"),
     ("seed", int, "seed of the one random generator"),
     ("val_size", int, "validation images held out of the training set"),
+    ("clean_fraction", float, "share of each batch left un-augmented (with --augment)"),
     ("train_subset", int, "train on only the first N training images (0: all)"),
 ]
 

@@ -46,6 +46,7 @@ class TrainConfig:
     seed: int = 0
     val_size: int = 5000
     augment: bool = False
+    clean_fraction: float = 0.0  # share of each batch left un-augmented
     styles: bool = False  # synthesise flagged ones and crossed sevens (model/styles.py)
     train_subset: int = 0  # 0: the whole training split
 

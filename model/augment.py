@@ -130,3 +130,21 @@ def augment_batch(images: Array, rng: np.random.Generator, cfg: AugmentConfig) -
     if chosen.any():
         out = change_thickness(out, amount)
     return np.clip(out, 0.0, 1.0)
+
+
+def augment_some(
+    images: Array, rng: np.random.Generator, cfg: AugmentConfig, clean_fraction: float
+) -> Array:
+    """Augment a random ``1 - clean_fraction`` of the batch; leave the rest as written.
+
+    Keeping some untouched digits in every batch lets the network also fit MNIST's
+    own distribution exactly. ``clean_fraction == 0`` is :func:`augment_batch`
+    itself (the same random draws, so older runs reproduce).
+    """
+    if clean_fraction <= 0:
+        return augment_batch(images, rng, cfg)
+    warped = rng.random(len(images)) >= clean_fraction  # (n,) bool
+    out = images.copy()
+    if warped.any():
+        out[warped] = augment_batch(images[warped], rng, cfg)
+    return out

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from model.architectures import TrainConfig, build_network
-from model.augment import AugmentConfig, augment_batch
+from model.augment import AugmentConfig, augment_some
 from model.evaluation import accuracy
 from model.mnist import MNIST, to_float
 from model.network import Network
@@ -95,7 +95,7 @@ def run_epoch(
         if styles is not None:
             x = add_world_styles(x, split.train_y[idx], rng, styles)
         if aug is not None:
-            x = augment_batch(x, rng, aug)
+            x = augment_some(x, rng, aug, config.clean_fraction)
         optimizer.lr = schedule(epoch + step / steps)
         loss, logits = network.train_step(network.prepare(x), split.train_y[idx])
         optimizer.step(network)
