@@ -103,20 +103,28 @@ def in_corner(parts: Components, i: int) -> bool:
     return bool(row.mean() >= CORNER_CONTACT and column.mean() >= CORNER_CONTACT)
 
 
-def meaningful(parts: Components) -> list[int]:
-    """Components that are neither specks, lines nor corners, largest first.
-
-    A lone line is kept: it is then the digit (a 1 drawn from top to bottom).
-    """
+def not_clutter(parts: Components) -> list[int]:
+    """Components that are neither lines nor corners (a lone line is kept: it is then
+    the digit, a 1 drawn from top to bottom)."""
     lines = {
         i for i in range(parts.count) if is_line(parts.boxes[i], int(parts.areas[i]), parts.shape)
     }
     corners = {i for i in range(parts.count) if in_corner(parts, i)}
-    ids = [i for i in range(parts.count) if i not in lines | corners] or list(lines)
+    return [i for i in range(parts.count) if i not in lines | corners] or list(lines)
+
+
+def speck_limit(parts: Components, ids: list[int]) -> float:
+    """Less ink than this (pixels) is a speck."""
+    largest = max(int(parts.areas[i]) for i in ids)
+    return max(SPECK_PIXELS, SPECK_FRACTION * largest)
+
+
+def meaningful(parts: Components) -> list[int]:
+    """Components that are neither specks, lines nor corners, largest first."""
+    ids = not_clutter(parts)
     if not ids:
         return []
-    largest = max(int(parts.areas[i]) for i in ids)
-    limit = max(SPECK_PIXELS, SPECK_FRACTION * largest)
+    limit = speck_limit(parts, ids)
     kept = [i for i in ids if parts.areas[i] >= limit]
     return sorted(kept, key=lambda i: -int(parts.areas[i]))
 
@@ -168,6 +176,11 @@ FRAGMENT_HEIGHT = 0.6
 FRAGMENT_AREA = 0.2
 #: ... when they are at most this far (over the typical height) from it.
 FRAGMENT_REACH = 0.3
+#: Pieces of a broken stroke are at most this far apart (over the typical height).
+FRAGMENT_LINK = 0.2
+#: A group with less ink than this fraction of the typical digit's is a fragment, however
+#: tall (a column of dots), never a digit of its own.
+SPECKLE_AREA = 0.15
 #: Each piece of a cut group must be at least this fraction of the group's height.
 PIECE_HEIGHT = 0.8
 #: A 1 is at most this wide for its height.
@@ -209,6 +222,46 @@ def stacked_groups(parts: Components, ids: list[int]) -> list[list[int]]:
     return _merge([[i] for i in ids], parts.boxes, stacked)
 
 
+def reference_height(boxes: list[Array]) -> float:
+    """The height of a whole digit: the median over groups at least half the tallest.
+
+    Not over every group: a dashed digit falls apart into many short pieces,
+    which would make the typical digit look short.
+    """
+    heights = [float(b[3] - b[1]) for b in boxes]
+    tall = [h for h in heights if h >= 0.5 * max(heights)]
+    return float(np.median(tall))
+
+
+def link_fragments(parts: Components, groups: list[list[int]]) -> list[list[int]]:
+    """Short pieces lying close together become one group: a digit drawn with a
+    broken or dashed stroke (a faint pen, a skipping marker) is one digit.
+
+    Pieces are linked pairwise by their own boxes (a chain of dashes links end
+    to end), only pieces shorter than a digit and only across gaps of a small
+    fraction of the digit's height, so whole digits never join here.
+    """
+    if len(groups) < 2:
+        return groups
+    boxes = [_box_array(parts.boxes[g]) for g in groups]
+    height = reference_height(boxes)
+    short = [k for k, b in enumerate(boxes) if b[3] - b[1] < FRAGMENT_HEIGHT * height]
+    chain = list(range(len(groups)))  # union-find parents
+
+    def root(k: int) -> int:
+        while chain[k] != k:
+            k = chain[k]
+        return k
+
+    for a, b in itertools.combinations(short, 2):
+        if _gap(boxes[a], boxes[b]) <= FRAGMENT_LINK * height:
+            chain[root(a)] = root(b)
+    linked: dict[int, list[int]] = {}
+    for k, group in enumerate(groups):
+        linked.setdefault(root(k), []).extend(group)
+    return list(linked.values())
+
+
 def absorb_fragments(parts: Components, groups: list[list[int]]) -> list[list[int]]:
     """Groups much shorter or smaller than the typical digit join a digit next to them.
 
@@ -219,13 +272,16 @@ def absorb_fragments(parts: Components, groups: list[list[int]]) -> list[list[in
         return groups
     boxes = [_box_array(parts.boxes[g]) for g in groups]
     areas = [int(parts.areas[g].sum()) for g in groups]
-    height = float(np.median([b[3] - b[1] for b in boxes]))
-    area = float(np.median(areas))
+    height = reference_height(boxes)
+    area = float(
+        np.median([a for a, b in zip(areas, boxes, strict=True) if b[3] - b[1] >= 0.5 * height])
+    )
     short = {
         k
         for k, b in enumerate(boxes)
         if b[3] - b[1] < FRAGMENT_HEIGHT * height
         or (areas[k] < FRAGMENT_AREA * area and b[3] - b[1] < 0.8 * height)
+        or areas[k] < SPECKLE_AREA * area
     }
     full = [k for k in range(len(groups)) if k not in short]
     if not full:
@@ -435,16 +491,29 @@ def stroke_width(mask: Array) -> float:
     return 2.0 * area / boundary
 
 
+def digit_groups(parts: Components) -> list[list[int]]:
+    """Components grouped into digits: stacked strokes, then broken strokes linked
+    (specks included, so the dashes of a dashed digit count), then leftovers absorbed."""
+    ids = not_clutter(parts)
+    if not ids:
+        return []
+    limit = speck_limit(parts, ids)
+    big = [i for i in ids if parts.areas[i] >= limit]
+    small = [[i] for i in ids if SPECK_PIXELS <= parts.areas[i] < limit]
+    groups = link_fragments(parts, stacked_groups(parts, big) + small)
+    groups = [g for g in groups if int(parts.areas[g].sum()) >= limit]
+    return join_arcs(parts, absorb_fragments(parts, groups))
+
+
 def number_regions(mask: Array, photo: bool = False) -> list[Region]:
     """The digits of a number, left to right.
 
     In a photo, groups touching the image's border are dropped when others do not.
     """
     parts = label_components(mask)
-    ids = meaningful(parts)
-    if not ids:
+    groups = digit_groups(parts)
+    if not groups:
         return []
-    groups = join_arcs(parts, absorb_fragments(parts, stacked_groups(parts, ids)))
     boxes = [_box_of(parts.boxes[g]) for g in groups]
     if photo:
         inner = [k for k, b in enumerate(boxes) if not touches_border(np.array(b), parts.shape)]

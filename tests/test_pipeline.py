@@ -291,6 +291,46 @@ def strokes_per_digit(text: str, size: tuple[int, int]) -> list[list[list[tuple[
     return per_digit
 
 
+def dashed(
+    image: Image.Image, box: tuple[int, int, int, int], period: int, gap: int
+) -> Image.Image:
+    """``image`` with its strokes inside ``box`` broken into dashes by a lattice of paper
+    lines (crossing strokes of every direction)."""
+    grey = np.asarray(image.convert("L")).copy()
+    ys, xs = np.mgrid[0 : grey.shape[0], 0 : grey.shape[1]]
+    x0, y0, x1, y1 = box
+    inside = (xs >= x0) & (xs < x1) & (ys >= y0) & (ys < y1)
+    grey[inside & ((xs % period < gap) | (ys % period < gap))] = 255
+    return Image.fromarray(grey, "L")
+
+
+@pytest.mark.parametrize("which", [1, 2])
+def test_a_dashed_digit_in_a_number_stays_one_digit(which: int) -> None:
+    """A skipping pen breaks a digit into short dashes, each far smaller than a digit:
+    it is neither dropped as specks, nor split, nor absorbed by its neighbours."""
+    text, size = "2145", (620, 200)
+    image = render(layout_number(text, size), size=size, width=10, placed=True)
+    step = 0.7 * size[1] * 0.85
+    left = (size[0] - (0.7 * size[1] + step * 3)) / 2 + which * step
+    broken = dashed(image, (int(left), 0, int(left + 0.7 * size[1]), size[1]), period=16, gap=6)
+    parts = label_components(np.asarray(broken) < 128)
+    assert parts.count >= 8  # the digit really is in pieces
+    prepared = prepare_number(broken)
+    assert len(prepared.pieces) == len(text)
+    whole = prepare_number(image)
+    for piece, intact in zip(prepared.pieces, whole.pieces, strict=True):
+        assert abs(piece.box[0] - intact.box[0]) < 12 and abs(piece.box[2] - intact.box[2]) < 16
+
+
+def test_dots_beside_a_digit_are_not_a_digit() -> None:
+    size = (400, 200)
+    image = render(layout_number("47", size), size=size, width=12, placed=True)
+    draw = ImageDraw.Draw(image)
+    for y in (80, 120):  # a colon between the digits
+        draw.ellipse((196, y, 204, y + 8), fill=0)
+    assert len(prepare_number(image).pieces) == 2
+
+
 def test_single_digit_mode_keeps_one_piece_for_a_number() -> None:
     size = (400, 200)
     image = render(layout_number("12", size), size=size, width=12, placed=True)
