@@ -97,12 +97,12 @@ def _request_draft(image: Image.Image) -> None:
         image.draft(mode, (max(1, width // scale), max(1, height // scale)))
 
 
-def _quarter_turned(image: Image.Image) -> bool:
-    """Whether the EXIF orientation swaps width and height (orientations 5 to 8)."""
+def _orientation(image: Image.Image) -> int:
+    """The EXIF orientation tag (1: upright; 5 to 8 swap width and height)."""
     try:
-        return int(image.getexif().get(0x0112, 1)) in (5, 6, 7, 8)
+        return int(image.getexif().get(0x0112, 1))
     except Exception:
-        return False
+        return 1
 
 
 def load_image(data: bytes, max_pixels: int = 40_000_000) -> Image.Image:
@@ -116,17 +116,20 @@ def load_image(data: bytes, max_pixels: int = 40_000_000) -> Image.Image:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             image.seek(0)
-            turned = _quarter_turned(image)
+            orientation = _orientation(image)
             _request_draft(image)
             image.load()
             reduced = image.size != (width, height)
-            upright = ImageOps.exif_transpose(image) or image
-            upright.load()
+            upright = image
+            if orientation != 1:  # exif_transpose copies even an upright image: only when needed
+                upright = ImageOps.exif_transpose(image) or image
+                upright.load()
     except Image.DecompressionBombError as exc:
         raise _too_large((width, height), max_pixels) from exc
     except Exception as exc:
         raise _unsupported("the file is damaged or truncated") from exc
     if reduced:
+        turned = orientation in (5, 6, 7, 8)
         upright.info[FULL_SIZE_KEY] = (height, width) if turned else (width, height)
     return upright
 
