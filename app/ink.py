@@ -53,6 +53,8 @@ PAPER_BLOCKS = 12
 PAPER_PERCENTILE = 80
 #: A drawing has at least this share of its pixels at exactly one grey level.
 FLAT_SHARE = 0.3
+#: A clean drawing's background level covers at least this share of the image's border.
+DRAWING_BORDER = 0.5
 #: In a photo, blocks darker than this fraction of the page, reaching the border, are off it.
 OFF_PAGE = 0.6
 #: Strokes are narrower than this fraction of the image's shorter side (in a photo).
@@ -364,6 +366,9 @@ def analyse_at(grey: Image.Image, scale: int) -> InkMap:
     """``analyse`` on a copy reduced ``scale`` times."""
     small_image = grey.reduce(scale) if scale > 1 else grey
     small = np.asarray(small_image, dtype=np.float32) * np.float32(1 / 255)
+    paper = drawing_paper(small)
+    if paper is not None:
+        return analyse_drawing(grey, small, scale, paper)
     photo = not is_flat(small)
     light = ink_is_light(small, flat=not photo)
     if light:
@@ -378,6 +383,46 @@ def analyse_at(grey: Image.Image, scale: int) -> InkMap:
     grid_image = Image.fromarray(grid.astype(np.float32), "F")
     return InkMap(
         grey, scale, grid_image, block, ink, threshold, low, high, noise, light, photo, reason
+    )
+
+
+def drawing_paper(small: Array) -> float | None:
+    """The background level of a clean drawing (a canvas, a digital sketch), or None.
+
+    Clean means flat (``is_flat``: much of the image at exactly one level, no
+    noise around it) with that level all along most of the border, so it is the
+    background and not the colour of a fat stroke. Such an image needs no
+    lighting model: its paper is that one level everywhere.
+    """
+    levels_ = (small * 255.0 + 0.5).astype(np.int64)
+    counts = np.bincount(levels_.ravel(), minlength=258)
+    mode = int(counts[:256].argmax())
+    neighbours = int(counts[mode + 1]) + (int(counts[mode - 1]) if mode > 0 else 0)
+    if counts[mode] < FLAT_SHARE * small.size or neighbours > 0.1 * counts[mode]:
+        return None
+    ring = np.concatenate([levels_[0], levels_[-1], levels_[:, 0], levels_[:, -1]])
+    return mode / 255.0 if float(np.mean(ring == mode)) >= DRAWING_BORDER else None
+
+
+def analyse_drawing(grey: Image.Image, small: Array, scale: int, paper: float) -> InkMap:
+    """``analyse_at`` for a clean drawing on a flat background of level ``paper``.
+
+    The ink is on whichever side of the paper holds more departure from it; the
+    rest is the general analysis with a constant paper and no noise.
+    """
+    lighter = np.clip(small - np.float32(paper), 0.0, None)
+    darker = np.clip(np.float32(paper) - small, 0.0, None)
+    light = float(np.square(lighter).sum()) > float(np.square(darker).sum())
+    if light:
+        grey, small, paper = ImageOps.invert(grey), np.float32(1.0) - small, 1.0 - paper
+    block = block_size(small.shape)
+    rows, cols = -(-small.shape[0] // block), -(-small.shape[1] // block)
+    grid = np.full((rows, cols), paper, dtype=np.float32)
+    ink = ink_from(small, grid[:1, :1])
+    threshold, low, high, reason = levels(ink, 0.0)
+    grid_image = Image.fromarray(grid, "F")
+    return InkMap(
+        grey, scale, grid_image, block, ink, threshold, low, high, 0.0, light, False, reason
     )
 
 
