@@ -12,10 +12,11 @@ JSON or a raw image; ``IMAGE_BODY`` documents all of them for ``/docs``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
+import anyio
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.concurrency import run_in_threadpool
 
 from app.describe import model_detail
 from app.inputs import read_source, read_uploads
@@ -84,6 +85,17 @@ async def answer_options(
         unsure_threshold=settings.unsure_threshold,
         max_pixels=settings.max_pixels,
     )
+
+
+Result = TypeVar("Result")
+
+
+async def off_the_loop(request: Request, work: Callable[..., Result], *args: Any) -> Result:
+    """Run CPU-bound ``work`` in a worker thread, at most ``DIGITS_PREDICT_THREADS`` at
+    once per process: more would only take turns holding the GIL, slowing every one
+    of them (and the event loop) down; queued requests wait their turn in order."""
+    slots: anyio.CapacityLimiter | None = getattr(request.app.state, "predict_slots", None)
+    return await anyio.to_thread.run_sync(work, *args, limiter=slots)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -173,7 +185,7 @@ async def predict(
     `curl -F file=@seven.png http://localhost:8000/predict`
     """
     source = await read_source(request, settings.max_upload_bytes, settings.max_batch_files)
-    return await run_in_threadpool(predict_digit, model, source, options)
+    return await off_the_loop(request, predict_digit, model, source, options)
 
 
 @router.post(
@@ -189,7 +201,7 @@ async def predict_many_digits(
 ) -> NumberResponse:
     """Every digit in the image, left to right, each with its box in the image's pixels."""
     source = await read_source(request, settings.max_upload_bytes, settings.max_batch_files)
-    return await run_in_threadpool(predict_number, model, source, options)
+    return await off_the_loop(request, predict_number, model, source, options)
 
 
 @router.post(
@@ -209,7 +221,7 @@ async def predict_files(
     `curl -F file=@a.png -F file=@b.jpg http://localhost:8000/predict/batch`
     """
     items = await read_uploads(request, settings.max_upload_bytes, settings.max_batch_files)
-    return await run_in_threadpool(predict_batch, model, items, options)
+    return await off_the_loop(request, predict_batch, model, items, options)
 
 
 @router.get(

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 
+import anyio
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.startup_error = f"digits: cannot start: {exc}"  # see StartupFailure
             raise
         app.state.registry = registry
+        app.state.predict_slots = anyio.CapacityLimiter(settings.predict_threads)
         app.state.model_info = model_info(registry.get())
         logger.info(
             "models loaded",

@@ -27,6 +27,9 @@ Variable                       Default                Meaning
 ``DIGITS_MAX_PIXELS``          ``40000000``           Largest image (width x height), checked
                                                       before decoding; larger gets 413.
 ``DIGITS_MAX_BATCH_FILES``     ``32``                 Most files in one ``/predict/batch``.
+``DIGITS_PREDICT_THREADS``     ``1``                  Predictions one worker process runs at
+                                                      once (in threads off the event loop).
+                                                      More queue for the GIL, not the CPU.
 ``DIGITS_CORS_ORIGINS``        (empty: CORS off)      Comma-separated origins allowed to call
                                                       the API from a browser; ``*`` for any.
 ``DIGITS_LOG_LEVEL``           ``info``               ``debug``, ``info``, ``warning``, ``error``.
@@ -77,6 +80,7 @@ class Settings:
     max_request_bytes: int = 32 * 1024 * 1024
     max_pixels: int = 40_000_000
     max_batch_files: int = 32
+    predict_threads: int = 1
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
     log_level: str = "info"
     access_log: bool = True
@@ -103,6 +107,7 @@ class Settings:
             max_request_bytes=read.value("MAX_REQUEST_BYTES", _positive_int, cls.max_request_bytes),
             max_pixels=read.value("MAX_PIXELS", _positive_int, cls.max_pixels),
             max_batch_files=read.value("MAX_BATCH_FILES", _positive_int, cls.max_batch_files),
+            predict_threads=read.value("PREDICT_THREADS", _positive_int, cls.predict_threads),
             cors_origins=read.value("CORS_ORIGINS", _origins, ()),
             log_level=read.value("LOG_LEVEL", _log_level, cls.log_level),
             access_log=read.value("ACCESS_LOG", _boolean, cls.access_log),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import contextlib
 import io
 import json
@@ -407,3 +408,42 @@ def test_a_slow_prediction_does_not_block_other_requests(
 
     predicted_at, healthy_at = asyncio.run(race())
     assert healthy_at < 0.5 < predicted_at
+
+
+@pytest.mark.parametrize("slots", [1, 2])
+def test_predictions_run_at_most_predict_threads_at_once(
+    slots: int, api_settings: Settings, make_client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Concurrent requests to one process queue for the prediction slot(s) instead of
+    running side by side in threads that would fight over the GIL."""
+    import threading
+    import time as clock
+
+    import app.api as api_module
+
+    running, peak, lock = 0, 0, threading.Lock()
+    real = api_module.predict_digit
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        clock.sleep(0.02)
+        try:
+            return real(*args, **kwargs)
+        finally:
+            with lock:
+                running -= 1
+
+    monkeypatch.setattr(api_module, "predict_digit", counted)
+    png = digit_png(7)
+    with make_client(replace(api_settings, predict_threads=slots)) as client:
+
+        def post() -> int:
+            return client.post("/predict", files={"file": ("d.png", png, "image/png")}).status_code
+
+        with concurrent.futures.ThreadPoolExecutor(6) as pool:
+            statuses = list(pool.map(lambda _: post(), range(12)))
+    assert statuses == [200] * 12
+    assert peak == slots
