@@ -171,9 +171,10 @@ PRESETS: dict[str, TrainConfig] = {
         weight_decay=5e-5,
         schedule="cosine",
         warmup=0.5,
-        epochs=24,
+        epochs=30,
         batch_size=128,
         augment=True,
+        clean_fraction=0.25,
         styles=True,
     ),
 }
