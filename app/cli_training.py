@@ -45,6 +45,7 @@ _OVERRIDES: list[tuple[str, type, str]] = [
     ("seed", int, "seed of the one random generator"),
     ("val_size", int, "validation images held out of the training set"),
     ("clean_fraction", float, "share of each batch left un-augmented (with --augment)"),
+    ("pen_redraw", float, "share of digits redrawn with a uniform pen (drawing-app strokes)"),
     ("train_subset", int, "train on only the first N training images (0: all)"),
 ]
 

@@ -47,6 +47,7 @@ class TrainConfig:
     val_size: int = 5000
     augment: bool = False
     clean_fraction: float = 0.0  # share of each batch left un-augmented
+    pen_redraw: float = 0.0  # share of digits redrawn along their skeleton with a uniform pen
     styles: bool = False  # synthesise flagged ones and crossed sevens (model/styles.py)
     train_subset: int = 0  # 0: the whole training split
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from model.architectures import TrainConfig, build_network
-from model.augment import AugmentConfig, augment_some
+from model.augment import AugmentConfig, augment_some, pen_redraw
 from model.evaluation import accuracy
 from model.mnist import MNIST, to_float
 from model.network import Network
@@ -94,6 +94,8 @@ def run_epoch(
         x = split.train_x[idx]
         if styles is not None:
             x = add_world_styles(x, split.train_y[idx], rng, styles)
+        if config.pen_redraw > 0:
+            x = pen_redraw(x, rng, config.pen_redraw)
         if aug is not None:
             x = augment_some(x, rng, aug, config.clean_fraction)
         optimizer.lr = schedule(epoch + step / steps)
