@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.augment import AugmentConfig, augment_batch, change_thickness
+from model.augment import (
+    AugmentConfig,
+    augment_batch,
+    augment_some,
+    change_thickness,
+    pen_redraw,
+    skeletonize,
+)
 from model.mnist import MNIST, to_float
 
 
@@ -72,3 +79,51 @@ def test_flag_starts_at_the_top_and_goes_left(mnist: MNIST) -> None:
     added_y = (added.sum(axis=2) * rows).sum(axis=1) / added.sum(axis=(1, 2))
     assert (added_x < ink_x).mean() >= 0.85  # the flag is left of the stem (most ones lean)
     assert (added_y < ink_y).mean() >= 0.85  # and in the upper half
+
+
+def test_skeleton_of_a_thick_bar_is_a_one_pixel_line() -> None:
+    bars = np.zeros((2, 28, 28), dtype=bool)
+    bars[0, 4:24, 10:16] = True  # upright bar, 6 pixels wide
+    bars[1, 12:17, 3:25] = True  # lying bar, 5 pixels high
+    skeleton = skeletonize(bars)
+    assert (skeleton <= bars).all()  # thinning only removes ink
+    assert skeleton[0].sum(axis=1)[8:20].tolist() == [1] * 12  # one pixel per row ...
+    assert skeleton[1].sum(axis=0)[7:21].tolist() == [1] * 14  # ... and per column
+    assert skeleton[0].sum() >= 14 and skeleton[1].sum() >= 16  # still as long as the bar
+
+
+def test_pen_redraw_keeps_the_digit_and_evens_its_strokes(mnist: MNIST) -> None:
+    x = to_float(mnist.test_images[:64])
+    a = pen_redraw(x, np.random.default_rng(5), 1.0)
+    b = pen_redraw(x, np.random.default_rng(5), 1.0)
+    assert a.shape == x.shape and a.dtype == np.float32
+    assert a.min() >= 0.0 and a.max() <= 1.0 + 1e-6
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(pen_redraw(x, np.random.default_rng(5), 0.0), x)
+    # the pen follows the strokes: the redrawn ink lies on or next to the original ink
+    near = change_thickness(change_thickness(x, np.ones(64)), np.ones(64)) > 0.1
+    assert ((a > 0.5) <= near).all()
+    assert not np.array_equal(a, x)
+
+
+def test_pen_redraw_draws_one_width() -> None:
+    """A wedge, 8 pixels wide at the top and 2 at the bottom, comes back as one width."""
+    wedge = np.zeros((20, 28, 28), dtype=np.float32)
+    for row in range(4, 24):
+        half = 4 - 3 * (row - 4) // 19  # 4 .. 1
+        wedge[:, row, 14 - half : 14 + half] = 1.0
+    out = pen_redraw(wedge, np.random.default_rng(1), 1.0)
+    for image in out:
+        widths = (image[8:20] > 0.5).sum(axis=1)
+        assert widths.max() - widths.min() <= 1, widths
+
+
+def test_clean_fraction_leaves_that_share_untouched(mnist: MNIST) -> None:
+    x = to_float(mnist.test_images[:400])
+    out = augment_some(x, np.random.default_rng(2), AugmentConfig(), 0.25)
+    untouched = np.array([np.array_equal(o, i) for o, i in zip(out, x, strict=True)])
+    assert 0.17 < untouched.mean() < 0.33
+    np.testing.assert_array_equal(
+        augment_some(x, np.random.default_rng(2), AugmentConfig(), 0.0),
+        augment_batch(x, np.random.default_rng(2), AugmentConfig()),
+    )
