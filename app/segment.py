@@ -177,10 +177,12 @@ FRAGMENT_AREA = 0.2
 #: ... when they are at most this far (over the typical height) from it.
 FRAGMENT_REACH = 0.3
 #: Pieces of a broken stroke are at most this far apart (over the typical height).
-FRAGMENT_LINK = 0.2
+FRAGMENT_LINK = 0.3
 #: A group with less ink than this fraction of the typical digit's is a fragment, however
-#: tall (a column of dots), never a digit of its own.
+#: tall (a column of dots), never a digit of its own ...
 SPECKLE_AREA = 0.15
+#: ... unless its ink covers at least this share of its rows (a faint dashed 1 does).
+DASHED_ROWS = 0.55
 #: Each piece of a cut group must be at least this fraction of the group's height.
 PIECE_HEIGHT = 0.8
 #: A 1 is at most this wide for its height.
@@ -281,7 +283,7 @@ def absorb_fragments(parts: Components, groups: list[list[int]]) -> list[list[in
         for k, b in enumerate(boxes)
         if b[3] - b[1] < FRAGMENT_HEIGHT * height
         or (areas[k] < FRAGMENT_AREA * area and b[3] - b[1] < 0.8 * height)
-        or areas[k] < SPECKLE_AREA * area
+        or (areas[k] < SPECKLE_AREA * area and not _covers_rows(parts, groups[k]))
     }
     full = [k for k in range(len(groups)) if k not in short]
     if not full:
@@ -293,6 +295,13 @@ def absorb_fragments(parts: Components, groups: list[list[int]]) -> list[list[in
         if _gap(boxes[k], boxes[nearest]) <= FRAGMENT_REACH * height:
             groups[nearest] = groups[nearest] + groups[k]
     return [groups[k] for k in full]
+
+
+def _covers_rows(parts: Components, group: list[int]) -> bool:
+    """Whether the group's ink reaches most rows of its box: a dashed stroke, not dots."""
+    box = _box_of(parts.boxes[group])
+    rows = parts.mask(group)[box[1] : box[3], box[0] : box[2]].any(axis=1)
+    return float(rows.mean()) >= DASHED_ROWS
 
 
 def _gap(a: Array, b: Array) -> float:
