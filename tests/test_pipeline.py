@@ -117,6 +117,35 @@ def test_thin_and_fat_pens_reach_mnist_stroke_widths() -> None:
     assert all(4.0 <= w <= 15.0 for w in widths.values()), widths
 
 
+@pytest.mark.parametrize("digit", list("0123456789"))
+def test_clean_drawings_take_the_short_path_to_the_same_image(
+    digit: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A canvas's background is one level everywhere: the drawing path skips the lighting
+    model and must give what the general path gives (oracle: the general path itself)."""
+    import app.ink as ink
+
+    canvases = [drawn(digit), drawn(digit, width=30, ink=(40, 40, 200)), drawn(digit, width=8)]
+    canvases.append(ImageOps.invert(drawn(digit).convert("L")))  # white on black
+    for canvas in canvases:
+        assert ink.drawing_paper(np.asarray(canvas.convert("L"), np.float32) / 255) is not None
+    short = [only_piece(canvas) for canvas in canvases]
+    monkeypatch.setattr(ink, "drawing_paper", lambda small: None)
+    general = [only_piece(canvas) for canvas in canvases]
+    for a, b in zip(short, general, strict=True):
+        assert difference(a, b) < 0.01
+
+
+def test_a_photo_or_a_filled_canvas_is_not_a_clean_drawing() -> None:
+    from app.ink import drawing_paper
+
+    photo = load_image(photo_of([place(strokes_for("3"), (500, 250, 400, 400))]).data)
+    assert drawing_paper(np.asarray(photo.convert("L"), np.float32) / 255) is None
+    filled = np.ones((100, 100), np.float32)  # a fat stroke's flat colour is the commonest level
+    filled[10:90, 10:90] = 0.2
+    assert drawing_paper(filled) is None  # but not the border's: the general path decides
+
+
 def test_specks_around_a_digit_are_ignored() -> None:
     clean = only_piece(drawn("7"))
     image = drawn("7")
