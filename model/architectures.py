@@ -176,6 +176,7 @@ PRESETS: dict[str, TrainConfig] = {
         batch_size=128,
         augment=True,
         clean_fraction=0.25,
+        pen_redraw=0.2,
         styles=True,
     ),
 }
