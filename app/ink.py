@@ -211,13 +211,19 @@ def lighting_residual(small: Array, rounds: int = 3, keep: float = 0.5) -> Array
     return small - (coef[0] + coef[1] * x[None, :] + coef[2] * y[:, None])
 
 
-def is_flat(small: Array) -> bool:
-    """A drawing, not a photo: much of the image is exactly one grey level, with no noise
-    around it (a photo's paper, even shrunk, spreads over the neighbouring levels)."""
+def flat_level(small: Array) -> int | None:
+    """The one grey level (0..255) much of a drawing is at exactly, with no noise around
+    it, or None (a photo's paper, even shrunk, spreads over the neighbouring levels)."""
     counts = np.bincount((small * 255.0 + 0.5).astype(np.int64).ravel(), minlength=258)
     mode = int(counts[:256].argmax())
     neighbours = int(counts[mode + 1]) + (int(counts[mode - 1]) if mode > 0 else 0)
-    return int(counts[mode]) >= FLAT_SHARE * small.size and neighbours <= 0.1 * counts[mode]
+    flat = int(counts[mode]) >= FLAT_SHARE * small.size and neighbours <= 0.1 * counts[mode]
+    return mode if flat else None
+
+
+def is_flat(small: Array) -> bool:
+    """A drawing, not a photo: see ``flat_level``."""
+    return flat_level(small) is not None
 
 
 def blob_like(mask: Array) -> bool:
@@ -389,19 +395,17 @@ def analyse_at(grey: Image.Image, scale: int) -> InkMap:
 def drawing_paper(small: Array) -> float | None:
     """The background level of a clean drawing (a canvas, a digital sketch), or None.
 
-    Clean means flat (``is_flat``: much of the image at exactly one level, no
+    Clean means flat (``flat_level``: much of the image at exactly one level, no
     noise around it) with that level all along most of the border, so it is the
     background and not the colour of a fat stroke. Such an image needs no
     lighting model: its paper is that one level everywhere.
     """
-    levels_ = (small * 255.0 + 0.5).astype(np.int64)
-    counts = np.bincount(levels_.ravel(), minlength=258)
-    mode = int(counts[:256].argmax())
-    neighbours = int(counts[mode + 1]) + (int(counts[mode - 1]) if mode > 0 else 0)
-    if counts[mode] < FLAT_SHARE * small.size or neighbours > 0.1 * counts[mode]:
+    mode = flat_level(small)
+    if mode is None:
         return None
-    ring = np.concatenate([levels_[0], levels_[-1], levels_[:, 0], levels_[:, -1]])
-    return mode / 255.0 if float(np.mean(ring == mode)) >= DRAWING_BORDER else None
+    border = np.concatenate([small[0], small[-1], small[:, 0], small[:, -1]])
+    at_mode = (border * 255.0 + 0.5).astype(np.int64) == mode
+    return mode / 255.0 if float(at_mode.mean()) >= DRAWING_BORDER else None
 
 
 def analyse_drawing(grey: Image.Image, small: Array, scale: int, paper: float) -> InkMap:
