@@ -93,6 +93,16 @@ def stroke_width(ink: Array, level: float = 0.5) -> float:
     return 2.0 * area / boundary
 
 
+def mask_stroke_width(mask: Array) -> float:
+    """Mean stroke width of a boolean mask: twice its area over its boundary, where a
+    boundary pixel lacks one of its four neighbours (cheaper than ``stroke_width``'s
+    grey erosion; used to size strokes and blobs while segmenting)."""
+    area = int(mask.sum())
+    inner = mask[1:-1, 1:-1] & mask[:-2, 1:-1] & mask[2:, 1:-1] & mask[1:-1, :-2] & mask[1:-1, 2:]
+    boundary = max(1, area - int(inner.sum()))
+    return 2.0 * area / boundary
+
+
 def normalise_thickness(ink: Array) -> Array:
     """Thicken very thin strokes, thin very fat ones, at WORK_BOX scale."""
     width = stroke_width(ink)

@@ -41,7 +41,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from app.components import label_components
-from app.geometry import stroke_width
+from app.geometry import mask_stroke_width, stroke_width
 
 Array = np.ndarray
 
@@ -228,10 +228,7 @@ def is_flat(small: Array) -> bool:
 
 def blob_like(mask: Array) -> bool:
     """Regions far wider than any pen stroke (a sheet of paper, a wall), not writing."""
-    area = int(mask.sum())
-    inner = mask[1:-1, 1:-1] & mask[:-2, 1:-1] & mask[2:, 1:-1] & mask[1:-1, :-2] & mask[1:-1, 2:]
-    boundary = max(1, area - int(inner.sum()))
-    return 2.0 * area / boundary > BLOB_WIDTH * min(mask.shape)
+    return mask_stroke_width(mask) > BLOB_WIDTH * min(mask.shape)
 
 
 def ink_is_light(small: Array, flat: bool | None = None) -> bool:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.components import Components, label_components
+from app.geometry import mask_stroke_width
 
 Array = np.ndarray
 
@@ -492,14 +493,6 @@ def _tight_box(mask: Array) -> tuple[int, int, int, int] | None:
     return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
 
 
-def stroke_width(mask: Array) -> float:
-    """Mean stroke width in pixels: twice the area over the boundary length."""
-    area = int(mask.sum())
-    inner = mask[1:-1, 1:-1] & mask[:-2, 1:-1] & mask[2:, 1:-1] & mask[1:-1, :-2] & mask[1:-1, 2:]
-    boundary = max(1, area - int(inner.sum()))
-    return 2.0 * area / boundary
-
-
 def digit_groups(parts: Components) -> list[list[int]]:
     """Components grouped into digits: stacked strokes, then broken strokes linked
     (specks included, so the dashes of a dashed digit count), then leftovers absorbed."""
@@ -528,7 +521,7 @@ def number_regions(mask: Array, photo: bool = False) -> list[Region]:
         inner = [k for k, b in enumerate(boxes) if not touches_border(np.array(b), parts.shape)]
         if inner:
             groups, boxes = [groups[k] for k in inner], [boxes[k] for k in inner]
-    width, stroke = typical_width(boxes), stroke_width(mask)
+    width, stroke = typical_width(boxes), mask_stroke_width(mask)
     regions: list[Region] = []
     for group, box in zip(groups, boxes, strict=True):
         regions.extend(split_group(parts.mask(group), box, width, stroke))
