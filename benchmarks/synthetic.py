@@ -201,6 +201,13 @@ def canvas_image(family: str, digit: Array, rng: np.random.Generator) -> Image.I
     return Image.fromarray(255 - a8, "L")
 
 
+def canvas_png(family: str, digit: Array, rng: np.random.Generator) -> bytes:
+    """``canvas_image`` as the PNG file a browser would send."""
+    buffer = io.BytesIO()
+    canvas_image(family, digit, rng).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
 # -- photos ----------------------------------------------------------------------------
 def lighting(size: tuple[int, int], rng: np.random.Generator, strength: float = 0.5) -> Array:
     """A multiplicative light field: a linear gradient, a vignette and a soft shadow."""
