@@ -441,7 +441,9 @@ def levels(ink: Array, noise: float) -> tuple[float, float, float, str | None]:
     if strongest < MIN_SNR * noise:
         return 1.0, 0.0, 1.0, NOISE
     candidates = ink[ink > floor]
-    threshold = max(otsu(candidates), floor) if candidates.size > 8 else floor
+    threshold = floor
+    if candidates.size > 8 and float(candidates.min()) < float(candidates.max()):
+        threshold = max(otsu(candidates), floor)  # (one level, no anti-aliasing: no cut)
     strokes = ink[ink > threshold]
     if not strokes.size or quantile(strokes, 0.9) < MIN_STROKE:
         return 1.0, 0.0, 1.0, FAINT

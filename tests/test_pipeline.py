@@ -258,6 +258,19 @@ def test_a_digit_drawn_into_a_corner_is_read() -> None:
     assert difference(only_piece(image), reference) < 0.06
 
 
+@pytest.mark.parametrize("size", [56, 112, 280])
+@pytest.mark.parametrize("digit", list("0147"))
+def test_drawings_without_anti_aliasing_are_read(size: int, digit: str) -> None:
+    """Pure black on white (a paint program's pencil, a 1-bit file): the strokes are one
+    grey level, which gives Otsu nothing to split; the digit must still be found."""
+    smooth = drawn(digit, width=size / 14, size=(size, size)).convert("L")
+    binary = smooth.point(lambda v: 0 if v < 128 else 255)
+    assert len(set(np.asarray(binary).ravel().tolist())) == 2
+    assert difference(only_piece(binary), only_piece(smooth)) < 0.08
+    inverted = ImageOps.invert(binary)
+    assert difference(only_piece(inverted), only_piece(smooth)) < 0.08
+
+
 def test_a_digit_is_not_empty() -> None:
     prepared = prepare_digit(drawn("0"))
     assert not prepared.empty and prepared.reason is None
