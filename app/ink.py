@@ -411,9 +411,10 @@ def analyse_drawing(grey: Image.Image, small: Array, scale: int, paper: float) -
     The ink is on whichever side of the paper holds more departure from it; the
     rest is the general analysis with a constant paper and no noise.
     """
-    lighter = np.clip(small - np.float32(paper), 0.0, None)
-    darker = np.clip(np.float32(paper) - small, 0.0, None)
-    light = float(np.square(lighter).sum()) > float(np.square(darker).sum())
+    lighter = float(np.square(np.clip(small - np.float32(paper), 0.0, None)).sum())
+    darker = float(np.square(np.clip(np.float32(paper) - small, 0.0, None)).sum())
+    # with no departure either way (a blank canvas), ink would contrast with the paper
+    light = lighter > darker if lighter != darker else paper < 0.5
     if light:
         grey, small, paper = ImageOps.invert(grey), np.float32(1.0) - small, 1.0 - paper
     block = block_size(small.shape)
