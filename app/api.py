@@ -1,9 +1,9 @@
 """The REST endpoints: thin typed routes over the inputs, the predictor and the registry.
 
 Each prediction route does the same four things: pick the model (``?model=``),
-read what the client sent (``app.inputs``), run decode + preprocess + inference in
-a worker thread (``app.predictor``, CPU-bound, so the event loop keeps serving
-other requests), and return a Pydantic response. Errors are raised as
+read what the client sent (``app.inputs``), run decode + preprocess + inference
+off the event loop (``app.predictor``, CPU-bound, handed to a worker thread or a
+pool process by ``app.offload``), and return a Pydantic response. Errors are raised as
 ``InputError`` and rendered by ``app.handlers``.
 
 The request bodies are read by hand because one endpoint takes a multipart file,
@@ -12,14 +12,13 @@ JSON or a raw image; ``IMAGE_BODY`` documents all of them for ``/docs``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-import anyio
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from app.describe import model_detail
 from app.inputs import read_source, read_uploads
+from app.offload import Result, Runner, Work, WorkerLostError
 from app.predictor import Options, predict_batch, predict_digit, predict_number
 from app.registry import ModelRegistry, ServedModel
 from app.schemas import (
@@ -87,15 +86,16 @@ async def answer_options(
     )
 
 
-Result = TypeVar("Result")
-
-
-async def off_the_loop(request: Request, work: Callable[..., Result], *args: Any) -> Result:
-    """Run CPU-bound ``work`` in a worker thread, at most ``DIGITS_PREDICT_THREADS`` at
-    once per process: more would only take turns holding the GIL, slowing every one
-    of them (and the event loop) down; queued requests wait their turn in order."""
-    slots: anyio.CapacityLimiter | None = getattr(request.app.state, "predict_slots", None)
-    return await anyio.to_thread.run_sync(work, *args, limiter=slots)
+async def off_the_loop(
+    request: Request, work: Work[Result], model: ServedModel, data: Any, options: Options
+) -> Result:
+    """Run CPU-bound ``work`` where the settings say (``app.offload``): in a worker
+    thread or in the pool of prediction processes, never on the event loop."""
+    runner: Runner = request.app.state.runner
+    try:
+        return await runner.run(work, model, data, options)
+    except WorkerLostError as exc:
+        raise HTTPException(503, exc.detail, headers={"Retry-After": "1"}) from exc
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

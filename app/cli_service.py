@@ -1,7 +1,8 @@
 """``digits serve`` and ``digits predict``: the service, on a port or offline on files.
 
-``digits serve`` runs uvicorn on ``app.main:app`` with ``--host``, ``--port`` and
-``--workers`` (defaults from ``DIGITS_HOST``/``DIGITS_PORT``/``DIGITS_WORKERS``).
+``digits serve`` runs uvicorn on ``app.main:app`` with ``--host``, ``--port``,
+``--workers`` and ``--predict-processes`` (defaults from the ``DIGITS_*``
+variables of the same names).
 It loads the models once before starting, so a missing or invalid weights file
 stops it with one line naming the file instead of a crash loop of workers.
 Options it is given become ``DIGITS_*`` variables of its own process, which the
@@ -45,6 +46,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--host", help="address to bind (default 127.0.0.1, DIGITS_HOST)")
     serve.add_argument("--port", type=int, help="port (default 8000, DIGITS_PORT)")
     serve.add_argument("--workers", type=int, help="worker processes (default 1, DIGITS_WORKERS)")
+    serve.add_argument(
+        "--predict-processes",
+        type=int,
+        help="prediction processes per worker, fed from one queue; 0: threads "
+        "(default 0, DIGITS_PREDICT_PROCESSES)",
+    )
     serve.add_argument("--log-level", choices=LOG_LEVELS, help="default info (DIGITS_LOG_LEVEL)")
     _add_model_options(serve)
     serve.set_defaults(handler=run_serve)
@@ -89,6 +96,7 @@ def overrides_from(args: argparse.Namespace) -> dict[str, str]:
         "DIGITS_HOST": getattr(args, "host", None),
         "DIGITS_PORT": getattr(args, "port", None),
         "DIGITS_WORKERS": getattr(args, "workers", None),
+        "DIGITS_PREDICT_PROCESSES": getattr(args, "predict_processes", None),
         "DIGITS_LOG_LEVEL": getattr(args, "log_level", None),
         "DIGITS_MODEL": args.model,
         "DIGITS_WEIGHTS": args.weights,

@@ -10,7 +10,7 @@ A prediction request carries its image in one of four ways:
 ``read_source`` returns an ``ImageBytes`` or a ``PixelGrid``; ``read_uploads`` returns
 every ``file`` of a batch with its name, each either ``ImageBytes`` or the
 ``InputError`` that one file earned. Nothing here decodes pixels: the pipeline
-does that, in a worker thread. Malformed content raises the ``InputError``
+does that, off the event loop (``app.offload``). Malformed content raises the ``InputError``
 subclass with the status the API reports.
 """
 

@@ -19,7 +19,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 
-import anyio
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
@@ -30,6 +29,7 @@ from app.describe import model_info
 from app.guards import BodyLimit, SecurityHeaders, StartupFailure
 from app.handlers import install_error_handlers
 from app.logs import AccessLog, configure_logging
+from app.offload import start_runner
 from app.registry import ModelLoadError, load_models
 from app.settings import Settings
 
@@ -66,15 +66,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except ModelLoadError as exc:
             app.state.startup_error = f"digits: cannot start: {exc}"  # see StartupFailure
             raise
+        app.state.runner = await start_runner(settings)
         app.state.registry = registry
-        app.state.predict_slots = anyio.CapacityLimiter(settings.predict_threads)
         app.state.model_info = model_info(registry.get())
         logger.info(
             "models loaded",
-            extra={"models": registry.names, "default_model": registry.default},
+            extra={
+                "models": registry.names,
+                "default_model": registry.default,
+                "predict_processes": settings.predict_processes,
+            },
         )
         yield
         app.state.registry = None
+        await app.state.runner.close()
 
     app = FastAPI(
         title="Digits",

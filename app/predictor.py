@@ -1,7 +1,7 @@
 """From a client's image to an answer: decode, prepare, infer, judge.
 
-These functions are synchronous and CPU-bound; the API runs each in a worker
-thread (one hop per request) so the event loop keeps answering, and
+These functions are synchronous and CPU-bound; the API runs each off the event
+loop (one hop per request, to a thread or a pool process: ``app.offload``), and
 ``digits predict`` calls them directly, so the CLI's JSON has the API's shape.
 
 The judgement uses the calibrated probabilities (the network's ``predict_proba``

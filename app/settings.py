@@ -30,6 +30,11 @@ Variable                       Default                Meaning
 ``DIGITS_PREDICT_THREADS``     ``1``                  Predictions one worker process runs at
                                                       once (in threads off the event loop).
                                                       More queue for the GIL, not the CPU.
+``DIGITS_PREDICT_PROCESSES``   ``0``                  ``0``: predictions run in threads of each
+                                                      worker. ``N``: in a pool of ``N``
+                                                      processes fed by one queue, so one
+                                                      worker uses ``N`` cores evenly
+                                                      (``app.offload``).
 ``DIGITS_CORS_ORIGINS``        (empty: CORS off)      Comma-separated origins allowed to call
                                                       the API from a browser; ``*`` for any.
 ``DIGITS_LOG_LEVEL``           ``info``               ``debug``, ``info``, ``warning``, ``error``.
@@ -60,6 +65,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL_NAMES = ("cnn", "mlp")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 PREFIX = "DIGITS_"
+MAX_PROCESSES = 64
 
 T = TypeVar("T")
 
@@ -81,6 +87,7 @@ class Settings:
     max_pixels: int = 40_000_000
     max_batch_files: int = 32
     predict_threads: int = 1
+    predict_processes: int = 0
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
     log_level: str = "info"
     access_log: bool = True
@@ -108,6 +115,9 @@ class Settings:
             max_pixels=read.value("MAX_PIXELS", _positive_int, cls.max_pixels),
             max_batch_files=read.value("MAX_BATCH_FILES", _positive_int, cls.max_batch_files),
             predict_threads=read.value("PREDICT_THREADS", _positive_int, cls.predict_threads),
+            predict_processes=read.value(
+                "PREDICT_PROCESSES", _process_count, cls.predict_processes
+            ),
             cors_origins=read.value("CORS_ORIGINS", _origins, ()),
             log_level=read.value("LOG_LEVEL", _log_level, cls.log_level),
             access_log=read.value("ACCESS_LOG", _boolean, cls.access_log),
@@ -135,13 +145,24 @@ class _Reader:
             raise SettingsError(f"{PREFIX}{name}={raw!r}: {exc}") from None
 
 
-def _positive_int(raw: str) -> int:
+def _whole_number(raw: str) -> int:
     try:
-        value = int(raw.replace("_", ""))
+        return int(raw.replace("_", ""))
     except ValueError:
         raise ValueError("expected a whole number") from None
+
+
+def _positive_int(raw: str) -> int:
+    value = _whole_number(raw)
     if value <= 0:
         raise ValueError("expected a number above 0")
+    return value
+
+
+def _process_count(raw: str) -> int:
+    value = _whole_number(raw)
+    if not 0 <= value <= MAX_PROCESSES:
+        raise ValueError(f"expected a number from 0 to {MAX_PROCESSES}")
     return value
 
 

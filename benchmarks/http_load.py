@@ -18,6 +18,7 @@ machine does, not what a server does behind a load balancer.
 
     python benchmarks/http_load.py                      # 16 clients, 10 s per endpoint
     python benchmarks/http_load.py --duration 5 --workers 2 --weights weights/mlp.json
+    python benchmarks/http_load.py --predict-processes 2   # one worker, a pool of two
 
 Only loopback addresses are used; every loop is bounded by ``--duration``.
 """
@@ -159,8 +160,11 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(port: int, workers: int, weights: Path | None, log: Path) -> subprocess.Popen:
+def start_server(
+    port: int, workers: int, processes: int, weights: Path | None, log: Path
+) -> subprocess.Popen:
     command = ["digits", "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
+    command += ["--predict-processes", str(processes)]
     if weights is not None:
         command += ["--weights", str(weights)]
     env = {**os.environ, "DIGITS_ACCESS_LOG": os.environ.get("DIGITS_ACCESS_LOG", "true")}
@@ -255,6 +259,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per endpoint")
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds before each run")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers")
+    parser.add_argument(
+        "--predict-processes",
+        type=int,
+        default=0,
+        help="prediction processes per worker (0: threads; see DIGITS_PREDICT_PROCESSES)",
+    )
     parser.add_argument("--weights", type=Path, help="weights file (default: the server's)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
     parser.add_argument("--log", type=Path, default=Path("/tmp/digits-http-load.log"))
@@ -263,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()[0]
     png = canvas_png()
     port = free_port()
-    server = start_server(port, args.workers, args.weights, args.log)
+    server = start_server(port, args.workers, args.predict_processes, args.weights, args.log)
     try:
         wait_healthy(port, server)
         runs = {
@@ -288,7 +298,8 @@ def main(argv: list[str] | None = None) -> int:
     errors = figures["/health"]["errors"] + figures["/predict"]["errors"]
     cores = os.cpu_count()
     print(
-        f"digits serve --workers {args.workers}: {args.concurrency} keep-alive clients, "
+        f"digits serve --workers {args.workers} --predict-processes {args.predict_processes}: "
+        f"{args.concurrency} keep-alive clients, "
         f"{args.duration:g} s per endpoint, {cores} cores, "
         f"load average before {load_before:.1f}, canvas PNG {len(png)} bytes"
     )

@@ -100,11 +100,27 @@ def wait_for_health(port: int, server: subprocess.Popen, seconds: float = 30.0) 
     pytest.fail("digits serve did not become healthy")
 
 
+def children_of(pid: int) -> set[int]:
+    """Processes whose parent is ``pid``, from /proc."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
 @pytest.mark.slow
-def test_serve_answers_curl_style_uploads(tmp_path: Path, models_dir: Path) -> None:
+@pytest.mark.parametrize("options", [[], ["--predict-processes", "2"]])
+def test_serve_answers_curl_style_uploads(
+    tmp_path: Path, models_dir: Path, options: list[str]
+) -> None:
     port = free_port()
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "DIGITS_MODEL": "mlp"}
-    command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port), *options]
     server = subprocess.Popen(
         [*command, "--models-dir", str(models_dir)],
         env=env,
@@ -130,10 +146,16 @@ def test_serve_answers_curl_style_uploads(tmp_path: Path, models_dir: Path) -> N
         with urllib.request.urlopen(request, timeout=10) as reply:
             answer = json.loads(reply.read())
         assert answer["model"]["name"] == "mlp" and 0 <= answer["digit"] <= 9
+        pool = children_of(server.pid)
     finally:
         server.terminate()
         output = server.communicate(timeout=20)[0].decode()
     assert '"path": "/predict"' in output and '"status": 200' in output  # the access log
+    assert len(pool) >= (2 if options else 0)  # the pool (and its resource tracker)...
+    deadline = time.time() + 10
+    while time.time() < deadline and any(Path(f"/proc/{pid}").exists() for pid in pool):
+        time.sleep(0.1)
+    assert not {pid for pid in pool if Path(f"/proc/{pid}").exists()}  # ...left with the server
 
 
 def test_serve_with_a_missing_weights_file_stops_at_once(tmp_path: Path) -> None:

@@ -376,6 +376,7 @@ def test_a_slow_prediction_does_not_block_other_requests(
 
     from app import api
     from app.main import create_app
+    from app.offload import ThreadRunner
     from app.registry import load_models
 
     real = api.predict_digit
@@ -386,7 +387,8 @@ def test_a_slow_prediction_does_not_block_other_requests(
 
     monkeypatch.setattr(api, "predict_digit", slow_predict)
     app = create_app(api_settings)
-    app.state.registry = load_models(api_settings)
+    app.state.registry = load_models(api_settings)  # what the lifespan does (httpx runs none)
+    app.state.runner = ThreadRunner(api_settings.predict_threads)
     png = digit_png(4)
 
     async def race() -> tuple[float, float]:

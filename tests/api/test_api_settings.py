@@ -32,6 +32,7 @@ ALL_SET = {
     "DIGITS_MAX_PIXELS": "1000",
     "DIGITS_MAX_BATCH_FILES": "4",
     "DIGITS_PREDICT_THREADS": "3",
+    "DIGITS_PREDICT_PROCESSES": "2",
     "DIGITS_CORS_ORIGINS": "https://a.example, https://b.example",
     "DIGITS_LOG_LEVEL": "WARNING",
     "DIGITS_ACCESS_LOG": "off",
@@ -56,6 +57,7 @@ def test_every_variable_is_read() -> None:
         max_pixels=1000,
         max_batch_files=4,
         predict_threads=3,
+        predict_processes=2,
         cors_origins=("https://a.example", "https://b.example"),
         log_level="warning",
         access_log=False,
@@ -92,6 +94,8 @@ def test_every_setting_has_a_variable_and_every_variable_is_documented() -> None
         ("DIGITS_MODEL", "../etc/passwd", "model name"),
         ("DIGITS_MODELS", " , ", "comma-separated"),
         ("DIGITS_MAX_UPLOAD_BYTES", "-5", "above 0"),
+        ("DIGITS_PREDICT_PROCESSES", "65", "from 0 to 64"),
+        ("DIGITS_PREDICT_PROCESSES", "two", "whole number"),
     ],
 )
 def test_a_bad_value_names_the_variable(name: str, value: str, says: str) -> None:

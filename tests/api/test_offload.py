@@ -1,0 +1,85 @@
+"""Predictions in a pool of processes (``DIGITS_PREDICT_PROCESSES``) answer exactly as
+predictions in threads do, errors included, and a pool process that dies costs one
+503 (retry), not the service."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import signal
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+
+import pytest
+from api_images import blank_png, digit_png
+from fastapi.testclient import TestClient
+
+from app.offload import ProcessRunner, ThreadRunner
+from app.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def pool_client(
+    api_settings: Settings, make_client: Callable[[Settings], TestClient]
+) -> Iterator[TestClient]:
+    with make_client(replace(api_settings, predict_processes=2)) as client:
+        yield client
+
+
+def post_png(client: TestClient, png: bytes, path: str = "/predict") -> dict:
+    response = client.post(path, files={"file": ("d.png", png, "image/png")})
+    return {**response.json(), "http": response.status_code}
+
+
+def test_the_settings_choose_the_runner(pool_client: TestClient, client: TestClient) -> None:
+    assert isinstance(pool_client.app.state.runner, ProcessRunner)  # type: ignore[attr-defined]
+    assert isinstance(client.app.state.runner, ThreadRunner)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("path", ["/predict", "/predict/number"])
+def test_a_pool_answers_as_threads_do(
+    pool_client: TestClient, client: TestClient, path: str
+) -> None:
+    png = digit_png(4)
+    pooled, threaded = post_png(pool_client, png, path), post_png(client, png, path)
+    for answer in (pooled, threaded):
+        answer.pop("timing_ms")
+    assert pooled == threaded and pooled["http"] == 200
+
+
+def test_a_batch_with_a_bad_file_is_answered_by_the_pool(pool_client: TestClient) -> None:
+    files = [
+        ("file", ("a.png", digit_png(2), "image/png")),
+        ("file", ("b.png", b"junk", "image/png")),
+    ]
+    body = pool_client.post("/predict/batch", files=files).json()
+    assert [item["result"] is not None for item in body["results"]] == [True, False]
+    assert "PNG" in body["results"][1]["error"]["detail"]
+
+
+@pytest.mark.parametrize(
+    ("png", "status", "says"),
+    [(digit_png(5)[:300], 415, "damaged"), (blank_png(), 422, "No digit")],
+)
+def test_errors_raised_in_the_pool_keep_their_status_and_message(
+    pool_client: TestClient, png: bytes, status: int, says: str
+) -> None:
+    answer = post_png(pool_client, png)
+    assert answer["http"] == status and says in answer["detail"]
+
+
+def test_the_pool_takes_requests_side_by_side(pool_client: TestClient, client: TestClient) -> None:
+    pngs = [digit_png(d) for d in range(10)]
+    expected = [post_png(client, png)["digit"] for png in pngs]
+    with concurrent.futures.ThreadPoolExecutor(8) as threads:
+        answers = list(threads.map(lambda png: post_png(pool_client, png), pngs * 3))
+    assert [a["digit"] for a in answers] == expected * 3
+
+
+def test_a_dead_pool_process_costs_one_retry(pool_client: TestClient) -> None:
+    runner: ProcessRunner = pool_client.app.state.runner  # type: ignore[attr-defined]
+    victim = next(iter(runner.pool._processes))
+    os.kill(victim, signal.SIGKILL)
+    answers = [post_png(pool_client, digit_png(3)) for _ in range(2)]
+    assert answers[0]["http"] == 503 and "retry" in answers[0]["detail"]
+    assert answers[1]["http"] == 200 and answers[1]["digit"] == 3
