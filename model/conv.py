@@ -17,18 +17,35 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from model import initializers
 from model.layers import Array, Layer
+from model.parallel import for_each_chunk
 
 
 def _out_size(size: int, kernel: int, stride: int, padding: int) -> int:
     return (size + 2 * padding - kernel) // stride + 1
 
 
-def im2col(x: Array, kh: int, kw: int, stride: int) -> Array:
-    """``(N, H, W, C)`` (already padded) -> ``(N, OH, OW, kh*kw*C)`` patches."""
+def im2col(x: Array, kh: int, kw: int, stride: int, out: Array | None = None) -> Array:
+    """``(N, H, W, C)`` (already padded) -> ``(N, OH, OW, kh*kw*C)`` patches.
+
+    With ``out`` (contiguous, of that shape) the patches are copied into it instead of
+    a new array: a reused buffer spares the kernel zeroing fresh pages on every step.
+    """
     windows = sliding_window_view(x, (kh, kw), axis=(1, 2))  # (N, OH', OW', C, kh, kw)
     windows = windows[:, ::stride, ::stride]  # (N, OH, OW, C, kh, kw)
     n, oh, ow, c = windows.shape[:4]
-    return np.ascontiguousarray(windows.transpose(0, 1, 2, 4, 5, 3)).reshape(n, oh, ow, kh * kw * c)
+    patches = windows.transpose(0, 1, 2, 4, 5, 3)  # (N, OH, OW, kh, kw, C)
+    if out is None:
+        return np.ascontiguousarray(patches).reshape(n, oh, ow, kh * kw * c)
+    out.reshape(n, oh, ow, kh, kw, c)[...] = patches
+    return out
+
+
+def parallel_im2col(x: Array, kh: int, kw: int, stride: int, out: Array, enabled: bool) -> Array:
+    """:func:`im2col` into ``out``, one batch chunk per thread when ``enabled`` and large."""
+    for_each_chunk(
+        lambda rows: im2col(x[rows], kh, kw, stride, out=out[rows]), len(x), out.size, enabled
+    )
+    return out
 
 
 def blocked_matmul(a: Array, b: Array, rows: int = 2048) -> Array:
@@ -50,6 +67,8 @@ def input_gradient(grad: Array, w: Array, padded_shape: tuple[int, ...], stride:
     ``grad`` is ``(N*OH*OW, F)``, ``w`` is ``(kh, kw, C, F)``. One small GEMM per
     offset writes straight into the image; this is the adjoint of :func:`im2col`
     without materialising the ``(N*OH*OW, kh*kw*C)`` column gradient (half the time).
+    The GEMMs run on the whole batch (BLAS threads them, and their rounding does not
+    depend on how many threads train); the strided adds are split over batch chunks.
     """
     kh, kw, c, _ = w.shape
     n = padded_shape[0]
@@ -59,7 +78,12 @@ def input_gradient(grad: Array, w: Array, padded_shape: tuple[int, ...], stride:
     for i in range(kh):
         for j in range(kw):
             share = (grad @ w[i, j].T).reshape(n, oh, ow, c)  # (N*OH*OW, F) -> (N, OH, OW, C)
-            out[:, i : i + stride * oh : stride, j : j + stride * ow : stride, :] += share
+            window = out[:, i : i + stride * oh : stride, j : j + stride * ow : stride, :]
+
+            def add(rows: slice, window: Array = window, share: Array = share) -> None:
+                window[rows] += share[rows]
+
+            for_each_chunk(add, n, share.size)
     return out
 
 
@@ -94,14 +118,32 @@ class Conv2D(Layer):
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         #: the network's first layer has no use for dLoss/dInput; skipping it saves a col2im
         self.input_grad = True
+        #: training's im2col matrix, reused from step to step while the batch shape stays
+        self._cols: Array | None = None
 
     def _pad(self, x: Array) -> Array:
         p = self.padding
         return np.pad(x, ((0, 0), (p, p), (p, p), (0, 0))) if p else x
 
+    def _columns(self, xp: Array, training: bool) -> Array:
+        """The ``(N, OH, OW, k*k*C)`` patches of ``xp``; in training, in the reused buffer.
+
+        Inference allocates a fresh matrix as before (no buffer outlives a prediction,
+        and concurrent predictions never share one); training refills the same buffer,
+        since backward is done with last step's patches before the next forward.
+        """
+        k = self.kernel
+        if not training:
+            return im2col(xp, k, k, self.stride)
+        n, hp, wp, c = xp.shape
+        shape = (n, (hp - k) // self.stride + 1, (wp - k) // self.stride + 1, k * k * c)
+        if self._cols is None or self._cols.shape != shape or self._cols.dtype != xp.dtype:
+            self._cols = np.empty(shape, dtype=xp.dtype)
+        return parallel_im2col(xp, k, k, self.stride, self._cols, enabled=True)
+
     def forward(self, x: Array, training: bool = False) -> Array:
         xp = self._pad(x)  # (N, H+2p, W+2p, C)
-        cols = im2col(xp, self.kernel, self.kernel, self.stride)  # (N, OH, OW, k*k*C)
+        cols = self._columns(xp, training)  # (N, OH, OW, k*k*C)
         w2d = self.params["W"].reshape(-1, self.filters)  # (k*k*C, F)
         self._cache = (cols, xp.shape)
         n, oh, ow, patch = cols.shape
@@ -160,23 +202,35 @@ class MaxPool2D(Layer):
         return [x[:, i : oh * s : s, j : ow * s : s, :] for i in range(s) for j in range(s)]
 
     def forward(self, x: Array, training: bool = False) -> Array:
-        views = self._offsets(x)
-        out = views[0].copy()  # (N, H, W, C) -> (N, H/s, W/s, C)
-        for view in views[1:]:
-            np.maximum(out, view, out=out)
+        s = self.size
+        n, h, w, c = x.shape
+        out = np.empty((n, h // s, w // s, c), dtype=x.dtype)  # (N, H/s, W/s, C)
+
+        def pool(rows: slice) -> None:
+            views = self._offsets(x[rows])
+            np.copyto(out[rows], views[0])
+            for view in views[1:]:
+                np.maximum(out[rows], view, out=out[rows])
+
+        for_each_chunk(pool, n, x.size, enabled=training)
         self._cache = (x, out)
         return out
 
     def backward(self, grad: Array) -> Array:
         x, out = self._cache
-        winners = [view == out for view in self._offsets(x)]
-        ties = np.zeros(out.shape, dtype=grad.dtype)
-        for winner in winners:
-            ties += winner
-        share = grad / ties  # ties split the gradient
         dx = np.zeros(x.shape, dtype=grad.dtype)
-        for view, winner in zip(self._offsets(dx), winners, strict=True):
-            np.multiply(share, winner, out=view)
+
+        def scatter(rows: slice) -> None:
+            """Route this chunk's gradient to its windows' maxima (ties share it)."""
+            winners = [view == out[rows] for view in self._offsets(x[rows])]
+            ties = np.zeros(out[rows].shape, dtype=grad.dtype)
+            for winner in winners:
+                ties += winner
+            share = grad[rows] / ties  # ties split the gradient
+            for view, winner in zip(self._offsets(dx[rows]), winners, strict=True):
+                np.multiply(share, winner, out=view)
+
+        for_each_chunk(scatter, len(x), x.size)
         return dx
 
     def config(self) -> dict[str, Any]:
