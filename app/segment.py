@@ -186,6 +186,10 @@ SPECKLE_AREA = 0.15
 DASHED_ROWS = 0.55
 #: Each piece of a cut group must be at least this fraction of the group's height.
 PIECE_HEIGHT = 0.8
+#: ... and, when a 1 is freed from a group about one digit wide, this fraction: a 1 and
+#: the digit it touches are both about as tall as the pair; a stroke a tenth shorter
+#: than its full-height neighbour is a part of one digit (a 9's loop, a 4's arm).
+ONE_PIECE_HEIGHT = 0.9
 #: A 1 is at most this wide for its height.
 ONE_WIDTH = 0.35
 
@@ -392,8 +396,11 @@ def best_cut(
     return column, runs_in(mask[y0:y1, column]), int(mask[y0:y1, column].sum())
 
 
-def pieces_tall(mask: Array, box: tuple[int, int, int, int], cuts: list[int]) -> bool:
-    """Whether every piece between the cuts holds one stroke nearly as tall as the group.
+def pieces_tall(
+    mask: Array, box: tuple[int, int, int, int], cuts: list[int], share: float = PIECE_HEIGHT
+) -> bool:
+    """Whether every piece between the cuts holds one stroke nearly as tall as the group
+    (``share`` of its height).
 
     A digit cut off its touching neighbour is still one connected stroke; the
     two ends of a wide 2's top and base, cut off together, are not.
@@ -402,7 +409,7 @@ def pieces_tall(mask: Array, box: tuple[int, int, int, int], cuts: list[int]) ->
     for a, b in itertools.pairwise([x0, *cuts, x1]):
         parts = label_components(mask[y0:y1, a:b])
         tallest = int((parts.boxes[:, 3] - parts.boxes[:, 1]).max()) if parts.count else 0
-        if tallest < PIECE_HEIGHT * (y1 - y0):
+        if tallest < share * (y1 - y0):
             return False
     return True
 
@@ -456,7 +463,7 @@ def split_off_one(mask: Array, box: tuple[int, int, int, int], stroke: float) ->
     x0, _, x1, _ = box
     for ideal in (x0 + 0.3 * (x1 - x0), x0 + 0.5 * (x1 - x0), x0 + 0.7 * (x1 - x0)):
         cut, runs, ink = best_cut(mask, box, ideal, 0.12 * (x1 - x0))
-        if runs != 1 or ink > 1.5 * stroke or not pieces_tall(mask, box, [cut]):
+        if runs != 1 or ink > 1.5 * stroke or not pieces_tall(mask, box, [cut], ONE_PIECE_HEIGHT):
             continue
         left, right, left_box, right_box = _halves(mask, cut)
         if one_like(left, left_box) or one_like(right, right_box):

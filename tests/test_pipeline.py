@@ -302,6 +302,27 @@ def test_touching_digits_are_cut(text: str, advance: float) -> None:
     assert len(prepare_number(image).pieces) == 2
 
 
+#: A 4 whose upright arm comes down most of the way (to 80% of its height): the arm and
+#: the end of the bar look like a 1 touching the rest.
+LONG_ARM_FOUR = [
+    [(0.22, 0.04), (0.2, 0.8), (0.86, 0.8)],
+    [(0.66, 0.04), (0.66, 0.97)],
+]
+
+
+@pytest.mark.parametrize("width", [0.6, 0.8])
+def test_a_four_with_a_long_arm_is_not_cut(width: float) -> None:
+    """Only a 1 about as tall as the digit it touches is cut off a narrow group: a
+    stroke of the digit itself beside a shorter part (a 4's arm, a 9's loop) is not."""
+    size = (560, 200)
+    side = 0.7 * size[1]
+    strokes = place(strokes_for("2"), (40, 30, side, side))
+    strokes += place(LONG_ARM_FOUR, (200, 30, side * width, side))
+    strokes += place(strokes_for("5"), (360, 30, side, side))
+    image = render(strokes, size=size, width=12, placed=True)
+    assert len(prepare_number(image).pieces) == 3
+
+
 @pytest.mark.parametrize("stretch", [1.0, 1.3, 1.6])
 def test_wide_single_digits_are_not_cut(stretch: float) -> None:
     for digit in "0234578":
