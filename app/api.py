@@ -113,7 +113,7 @@ PREDICT_ERRORS: dict[int | str, dict[str, Any]] = {
     413: _error("File, body or pixel count over the limits."),
     415: _error("Not an image, a damaged file, or a format we do not read (SVG, PDF...)."),
     422: _error("No digit found, bad JSON, bad pixels, bad query parameter, unknown model."),
-    503: _error("The model is not loaded yet."),
+    503: _error("The model is not loaded yet, or a prediction process died: retry."),
 }
 FILE_PART = {
     "type": "string",
