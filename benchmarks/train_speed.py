@@ -9,7 +9,9 @@ plain SGD, no augmentation so only the network is timed), this script prints:
 - when PyTorch happens to be installed (it is not a dependency), the same network,
   batch and data trained by PyTorch on the CPU, with the NumPy/PyTorch time ratio.
 
-Usage: ``python benchmarks/train_speed.py [--images 60000] [--models mlp cnn]``.
+Usage: ``python benchmarks/train_speed.py [--images 60000] [--models mlp cnn] [--rounds 3]``.
+NumPy and PyTorch epochs alternate ``--rounds`` times, so a burst of load elsewhere
+on the machine hits both; the ratio printed is the median of the rounds' ratios.
 Set ``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THREADS`` to pin the thread count; by
 default both libraries use every core.
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -127,31 +130,52 @@ def torch_epoch(config: TrainConfig, x: np.ndarray, y: np.ndarray) -> float | No
     return time_epoch(step, len(y))
 
 
-def report(name: str, config: TrainConfig, x: np.ndarray, y: np.ndarray, peak: float) -> None:
-    seconds, network = numpy_epoch(config, x, y)
+def report(
+    name: str, config: TrainConfig, x: np.ndarray, y: np.ndarray, peak: float, rounds: int
+) -> None:
+    """Alternate NumPy and PyTorch epochs ``rounds`` times; print medians and the ratios."""
+    numpy_times: list[float] = []
+    torch_times: list[float] = []
+    for _ in range(rounds):
+        seconds, network = numpy_epoch(config, x, y)
+        numpy_times.append(seconds)
+        torch_seconds = torch_epoch(config, x, y)
+        if torch_seconds is not None:
+            torch_times.append(torch_seconds)
+    seconds = statistics.median(numpy_times)
     flops = epoch_flops(network, len(y))
     achieved = flops / seconds / 1e9
     print(f"\n{name}: {network.parameter_count():,} parameters, batch {BATCH}, {len(y):,} images")
-    print(f"  NumPy   epoch {seconds:7.2f} s  {len(y) / seconds:9,.0f} images/s")
+    print(epoch_line("NumPy  ", numpy_times, len(y)))
     print(
         f"          {flops / 1e9:,.0f} GFLOP/epoch -> {achieved:.1f} GFLOP/s = "
         f"{achieved / peak:.0%} of the machine's matmul peak"
     )
-    torch_seconds = torch_epoch(config, x, y)
-    if torch_seconds is None:
+    if not torch_times:
         print("  PyTorch not installed: no comparison (pip install torch to get one)")
         return
-    print(f"  PyTorch epoch {torch_seconds:7.2f} s  {len(y) / torch_seconds:9,.0f} images/s")
+    ratios = [n / t for n, t in zip(numpy_times, torch_times, strict=True)]
+    print(epoch_line("PyTorch", torch_times, len(y)))
     print(
-        f"  NumPy / PyTorch epoch time: {seconds / torch_seconds:.2f}x "
-        f"({'NumPy faster' if seconds < torch_seconds else 'PyTorch faster'})"
+        f"  NumPy / PyTorch epoch time: {statistics.median(ratios):.2f}x median of {rounds} "
+        f"alternating rounds ({', '.join(f'{r:.2f}x' for r in ratios)})"
     )
+
+
+def epoch_line(library: str, times: list[float], images: int) -> str:
+    """The median epoch time and rate, and the range over the rounds."""
+    seconds = statistics.median(times)
+    spread = f"  (rounds {min(times):.2f}-{max(times):.2f} s)" if len(times) > 1 else ""
+    return f"  {library} epoch {seconds:7.2f} s  {images / seconds:9,.0f} images/s{spread}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=60000, help="images per epoch")
     parser.add_argument("--models", nargs="+", default=["mlp", "cnn"], choices=sorted(CONFIGS))
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="alternating NumPy/PyTorch epochs per model"
+    )
     args = parser.parse_args()
     data = load_mnist()
     x, y = to_float(data.train_images[: args.images]), data.train_labels[: args.images]
@@ -161,7 +185,7 @@ def main() -> None:
         f"(1024x1024 GEMM, NumPy {np.__version__})"
     )
     for name in args.models:
-        report(name, CONFIGS[name], x, y, peak)
+        report(name, CONFIGS[name], x, y, peak, args.rounds)
 
 
 if __name__ == "__main__":
