@@ -176,7 +176,7 @@ PRESETS: dict[str, TrainConfig] = {
         batch_size=128,
         augment=True,
         clean_fraction=0.25,
-        pen_redraw=0.2,
+        pen_redraw=0.3,
         styles=True,
     ),
 }
