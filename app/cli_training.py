@@ -47,6 +47,9 @@ _OVERRIDES: list[tuple[str, type, str]] = [
     ("clean_fraction", float, "share of each batch left un-augmented (with --augment)"),
     ("pen_redraw", float, "share of digits redrawn with a uniform pen (drawing-app strokes)"),
     ("train_subset", int, "train on only the first N training images (0: all)"),
+    ("teacher", str, "distil from this weights file (e.g. weights/cnn.json)"),
+    ("distill_weight", float, "share of the teacher's soft loss (the rest: the labels)"),
+    ("distill_temperature", float, "softmax temperature of the teacher's soft targets"),
 ]
 
 
@@ -121,7 +124,11 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"digits train: {exc}", file=sys.stderr)
         return 1
     print(f"training {describe(config)}", file=sys.stderr)
-    result = train(config, data, make_progress(args.quiet))
+    try:
+        result = train(config, data, make_progress(args.quiet))
+    except WeightsError as exc:  # the teacher's file
+        print(f"digits train: {exc}", file=sys.stderr)
+        return 1
     extra = finish_record(result, data)
     save(result.network, out, training_record(config, result, extra))
     summary = {k: extra[k] for k in ("test_accuracy", "temperature")}

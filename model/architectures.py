@@ -50,6 +50,9 @@ class TrainConfig:
     pen_redraw: float = 0.0  # share of digits redrawn along their skeleton with a uniform pen
     styles: bool = False  # synthesise flagged ones and crossed sevens (model/styles.py)
     train_subset: int = 0  # 0: the whole training split
+    teacher: str = ""  # weights file whose softened probabilities the network also learns
+    distill_weight: float = 0.7  # share of the teacher's soft loss (the rest: the labels)
+    distill_temperature: float = 4.0  # softmax temperature of the soft targets
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -11,6 +11,10 @@ and cross-entropy uses log-sum-exp, so logits of 1e4 give finite numbers.
   cross-entropy of Nielsen's network2 (``-y ln a - (1-y) ln(1-a)``).
 - ``quadratic``: sigmoid outputs with the quadratic cost ``0.5 ||a - y||^2`` of
   Nielsen's first network.
+
+``distillation`` is not a network's own loss but a training target: softmax
+cross-entropy mixed with a teacher network's softened probabilities
+(Hinton et al. 2015, "Distilling the knowledge in a neural network").
 """
 
 from __future__ import annotations
@@ -98,6 +102,29 @@ class Quadratic(Loss):
 
     def probabilities(self, logits: Array) -> Array:
         return _normalized(sigmoid(logits))
+
+
+def distillation(
+    logits: Array, teacher_logits: Array, labels: Array, weight: float, temperature: float
+) -> tuple[float, Array]:
+    """``weight * T^2 * KL(softmax(t/T) || softmax(s/T)) + (1 - weight) * CE(s, labels)``.
+
+    ``logits`` and ``teacher_logits`` are ``(batch, 10)``; returns the mean loss and
+    dLoss/dLogits. The soft part is the cross-entropy to the teacher's softened
+    probabilities less their entropy (a constant), so a perfect match scores 0. The
+    T^2 keeps its gradient, ``T (softmax(s/T) - softmax(t/T)) / batch``, on the
+    scale of the hard part's whatever the temperature.
+    """
+    n, t = logits.shape[0], float(temperature)
+    hard, hard_grad = SoftmaxCrossEntropy()(logits, labels)
+    soft_logp = log_softmax(logits / t)  # (batch, 10), the student at temperature T
+    target_logp = log_softmax(teacher_logits / t)  # (batch, 10), the teacher at temperature T
+    target = np.exp(target_logp)
+    soft = float((target * (target_logp - soft_logp)).sum(axis=1).mean()) * t * t
+    soft_grad = (np.exp(soft_logp) - target) * (t / n)
+    loss = weight * soft + (1.0 - weight) * hard
+    grad = weight * soft_grad + (1.0 - weight) * hard_grad
+    return loss, grad.astype(logits.dtype, copy=False)
 
 
 LOSSES: dict[str, type[Loss]] = {

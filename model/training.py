@@ -6,13 +6,20 @@ measures the validation split after every epoch and keeps the weights of the
 best validation epoch. Ctrl-C (``KeyboardInterrupt``) ends training cleanly: the
 best weights so far are restored and the run is marked as interrupted, so the
 caller can still save them. The same seed gives the same weights.
+
+With ``config.teacher`` set, the network is distilled (Hinton et al. 2015): the
+teacher, a saved weights file run in inference mode, reads every augmented batch
+too, and the loss mixes its softened probabilities with the labels
+(``model.losses.distillation``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,10 +27,12 @@ import numpy as np
 from model.architectures import TrainConfig, build_network
 from model.augment import AugmentConfig, augment_some, pen_redraw
 from model.evaluation import accuracy
+from model.losses import distillation
 from model.mnist import MNIST, to_float
 from model.network import Network
 from model.optimizers import Optimizer, Schedule, make_optimizer
 from model.styles import StyleConfig, add_world_styles
+from model.weights import load
 
 Array = np.ndarray
 
@@ -39,6 +48,8 @@ class TrainResult:
     #: the held-out validation images and labels, for calibration after training
     val_x: Array = field(default_factory=lambda: np.zeros((0, 28, 28), np.float32))
     val_y: Array = field(default_factory=lambda: np.zeros(0, np.int64))
+    #: the teacher's file name, SHA-256 and test accuracy, when distilled
+    teacher: dict[str, Any] | None = None
 
 
 class Progress:
@@ -72,6 +83,39 @@ def make_split(config: TrainConfig, data: MNIST, rng: np.random.Generator) -> Sp
     return Split(to_float(tx), ty, to_float(vx), vy)
 
 
+@dataclass
+class Teacher:
+    network: Network
+    record: dict[str, Any]  # file name, sha256, test accuracy: for the training record
+
+
+def load_teacher(path: str) -> Teacher:
+    file = Path(path)
+    network, doc = load(file)
+    training = doc.get("training") or {}
+    record = {
+        "file": file.name,
+        "sha256": hashlib.sha256(file.read_bytes()).hexdigest(),
+        "test_accuracy": training.get("test_accuracy"),
+    }
+    return Teacher(network, record)
+
+
+def train_step(
+    network: Network, images: Array, labels: Array, teacher: Teacher | None, config: TrainConfig
+) -> tuple[float, Array]:
+    """Forward and backward on one batch of images ``(batch, 28, 28)``; loss and logits."""
+    if teacher is None:
+        return network.train_step(network.prepare(images), labels)
+    target = teacher.network.forward(teacher.network.prepare(images))  # (batch, 10), inference
+    logits = network.forward(network.prepare(images), training=True)  # (batch, 10)
+    loss, grad = distillation(
+        logits, target, labels, config.distill_weight, config.distill_temperature
+    )
+    network.backward(grad)
+    return loss, logits
+
+
 def run_epoch(
     network: Network,
     optimizer: Optimizer,
@@ -81,6 +125,7 @@ def run_epoch(
     config: TrainConfig,
     rng: np.random.Generator,
     progress: Progress,
+    teacher: Teacher | None = None,
 ) -> tuple[float, float]:
     """One pass over the training split; returns the mean loss and accuracy."""
     n = len(split.train_y)
@@ -99,7 +144,7 @@ def run_epoch(
         if aug is not None:
             x = augment_some(x, rng, aug, config.clean_fraction)
         optimizer.lr = schedule(epoch + step / steps)
-        loss, logits = network.train_step(network.prepare(x), split.train_y[idx])
+        loss, logits = train_step(network, x, split.train_y[idx], teacher, config)
         optimizer.step(network)
         total_loss += loss * len(idx)
         total_correct += float((logits.argmax(axis=1) == split.train_y[idx]).sum())
@@ -121,16 +166,20 @@ def train(
     rng = np.random.default_rng(config.seed)
     split = make_split(config, data, rng)
     network = build_network(config, rng)
+    teacher = load_teacher(config.teacher) if config.teacher else None
     optimizer = make_optimizer(config.optimizer, config.lr, config.momentum, config.weight_decay)
     schedule = Schedule(config.schedule, config.lr, config.epochs, warmup=config.warmup)
     progress = progress or Progress()
     result = TrainResult(network, val_x=split.val_x, val_y=split.val_y)
+    result.teacher = teacher.record if teacher else None
     best = network.snapshot()
     began = time.perf_counter()
     try:
         for epoch in range(config.epochs):
             t0 = time.perf_counter()
-            loss, acc = run_epoch(network, optimizer, schedule, split, epoch, config, rng, progress)
+            loss, acc = run_epoch(
+                network, optimizer, schedule, split, epoch, config, rng, progress, teacher
+            )
             seconds = time.perf_counter() - t0
             record = {
                 "epoch": epoch + 1,
@@ -163,6 +212,7 @@ def training_record(
         "seed": config.seed,
         "augmentation": AugmentConfig().to_dict() if config.augment else None,
         "styles": StyleConfig().to_dict() if config.styles else None,
+        "teacher": result.teacher,
         "history": result.history,
         "best_epoch": result.best_epoch,
         "val_accuracy": result.best_val_accuracy,

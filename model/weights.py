@@ -8,7 +8,8 @@ Format ``digits-weights``, version 1::
                        "layers": [{"type": "dense", "n_in": 784, "n_out": 512, ...}, ...]},
       "input": {"height": 28, "width": 28, "ink": 1.0, "background": 0.0, ...},
       "calibration": {"temperature": 1.0, ...},
-      "training": {hyperparameters, seed, data checksums, history, accuracies, date, ...},
+      "training": {hyperparameters, seed, data checksums, history, accuracies, date,
+                   teacher (distilled runs: file name, sha256, test accuracy), ...},
       "parameters": {"0/W": ARRAY, "0/b": ARRAY, ...}
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -30,6 +31,27 @@ def test_train_writes_a_complete_record(tmp_path: Path, data_dir: Path) -> None:
     assert 0.5 < record["test_accuracy"] <= 1.0 and record["interrupted"] is False
     assert record["data_sha256"]["t10k-images-idx3-ubyte"].startswith("0fa7898d")
     assert record["temperature"] == network.temperature > 0
+
+
+def test_train_with_a_teacher_records_it(tmp_path: Path, data_dir: Path) -> None:
+    out, teacher = tmp_path / "taught.json", REPO / "weights" / "cnn.json"
+    options = ["--teacher", str(teacher), "--distill-weight", "0.6", "--distill-temperature", "3"]
+    assert main(["train", *TINY, "--epochs", "1", "--quiet", *options, "--out", str(out)]) == 0
+    record = load(out)[1]["training"]
+    assert record["hyperparameters"]["distill_weight"] == 0.6
+    assert record["hyperparameters"]["distill_temperature"] == 3.0
+    assert record["teacher"] == {
+        "file": "cnn.json",
+        "sha256": hashlib.sha256(teacher.read_bytes()).hexdigest(),
+        "test_accuracy": load(teacher)[1]["training"]["test_accuracy"],
+    }
+    assert 0.5 < record["test_accuracy"] <= 1.0
+
+
+def test_train_names_a_missing_teacher(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "nope.json"
+    assert main(["train", *TINY, "--teacher", str(missing), "--out", str(tmp_path / "x")]) == 1
+    assert "nope.json" in capsys.readouterr().err
 
 
 def test_evaluate_json_and_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

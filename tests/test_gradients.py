@@ -13,7 +13,7 @@ import pytest
 
 from model.conv import BatchNorm, Conv2D, GlobalAvgPool, MaxPool2D
 from model.layers import Dense, Dropout, Flatten, Layer, ReLU, Sigmoid
-from model.losses import LOSSES, get_loss
+from model.losses import LOSSES, distillation, get_loss, softmax
 
 EPS = 1e-5
 
@@ -132,3 +132,34 @@ def test_loss_is_finite_for_huge_logits(name: str) -> None:
         assert np.isfinite(value) and np.isfinite(grad).all()
     probs = loss.probabilities(logits)
     assert np.isfinite(probs).all() and abs(float(probs.sum()) - 1.0) < 1e-5
+
+
+@pytest.mark.parametrize("weight,temperature", [(1.0, 1.0), (1.0, 4.0), (0.7, 4.0), (0.3, 2.5)])
+def test_distillation_gradient(weight: float, temperature: float) -> None:
+    rng = np.random.default_rng(0)
+    logits, teacher = rng.normal(size=(5, 10)) * 3, rng.normal(size=(5, 10)) * 5
+    labels = rng.integers(0, 10, 5)
+
+    def loss() -> float:
+        return distillation(logits, teacher, labels, weight, temperature)[0]
+
+    _, grad = distillation(logits, teacher, labels, weight, temperature)
+    picks, numeric = numeric_gradient(loss, logits, 50, rng)
+    assert_close(grad.reshape(-1)[picks], numeric)
+
+
+def test_distillation_soft_part() -> None:
+    rng = np.random.default_rng(0)
+    logits, teacher = rng.normal(size=(4, 10)), rng.normal(size=(4, 10)) * 4
+    labels = rng.integers(0, 10, 4)
+    # a student that already matches the teacher: zero soft loss and gradient
+    value, grad = distillation(teacher, teacher, labels, 1.0, 4.0)
+    assert abs(value) < 1e-9 and np.abs(grad).max() < 1e-9
+    # weight 0: the plain softmax cross-entropy
+    plain = get_loss("softmax_cross_entropy")(logits, labels)
+    mixed = distillation(logits, teacher, labels, 0.0, 4.0)
+    assert mixed[0] == pytest.approx(plain[0]) and np.allclose(mixed[1], plain[1])
+    # the soft gradient at temperature T is T (p_s - p_t) / batch
+    _, soft = distillation(logits, teacher, labels, 1.0, 4.0)
+    expected = 4.0 * (softmax(logits / 4.0) - softmax(teacher / 4.0)) / 4
+    np.testing.assert_allclose(soft, expected, atol=1e-12)

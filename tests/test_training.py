@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +18,8 @@ from model.mnist import MNIST, to_float
 from model.network import Network
 from model.optimizers import SGD, Adam, Schedule
 from model.training import train
+
+CNN = Path(__file__).resolve().parent.parent / "weights" / "cnn.json"
 
 
 def test_mlp_overfits_a_tiny_set(mnist: MNIST) -> None:
@@ -77,6 +80,31 @@ def test_interrupt_keeps_the_best_weights(mnist: MNIST) -> None:
     val_x = to_float(mnist.train_images)  # any images: the restored net must predict
     assert result.network.predict(val_x[:10]).shape == (10,)
     assert result.best_epoch in (1, 2)
+
+
+def test_distillation_learns_from_the_teacher_not_the_labels(mnist: MNIST) -> None:
+    wrong = replace(mnist, train_labels=(mnist.train_labels + 1) % 10)  # every label off by one
+    config = replace(
+        PRESETS["relu256"], hidden=[64], epochs=3, batch_size=32, train_subset=1000, val_size=200
+    )
+    taught = replace(config, teacher=str(CNN), distill_weight=1.0, distill_temperature=2.0)
+    test_x, test_y = to_float(mnist.test_images[:1000]), mnist.test_labels[:1000]
+    result = train(taught, wrong)
+    assert accuracy(result.network, test_x, test_y) > 0.75  # 0.83 measured
+    assert accuracy(train(config, wrong).network, test_x, test_y) < 0.1
+    assert result.teacher is not None and result.teacher["file"] == "cnn.json"
+    assert len(result.teacher["sha256"]) == 64 and result.teacher["test_accuracy"] > 0.99
+
+
+def test_distillation_at_weight_zero_is_plain_training(mnist: MNIST) -> None:
+    config = replace(PRESETS["mlp"], hidden=[32], epochs=1, train_subset=600, val_size=200)
+    plain = train(config, mnist).network.snapshot()
+    zero = train(replace(config, teacher=str(CNN), distill_weight=0.0), mnist).network.snapshot()
+    half = train(replace(config, teacher=str(CNN), distill_weight=0.5), mnist).network.snapshot()
+    for a, b in zip(plain, zero, strict=True):  # the teacher draws nothing from the rng
+        for key in a:
+            np.testing.assert_array_equal(a[key], b[key])
+    assert not np.array_equal(plain[0]["W"], half[0]["W"])
 
 
 def test_weight_decay_spares_biases() -> None:
