@@ -8,7 +8,7 @@ already flat ``(n, 784)``) and reshapes them to what the first layer expects.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -43,10 +43,19 @@ class Network:
             grad = layer.backward(grad)
         return grad
 
-    def train_step(self, x: Array, labels: Array) -> tuple[float, Array]:
-        """Forward and backward on one batch; returns the loss and the logits."""
+    def train_step(
+        self,
+        x: Array,
+        labels: Array,
+        loss_fn: Callable[[Array, Array], tuple[float, Array]] | None = None,
+    ) -> tuple[float, Array]:
+        """Forward and backward on one batch; returns the loss and the logits.
+
+        ``loss_fn(logits, labels) -> (loss, dLoss/dLogits)`` replaces the network's own
+        loss for this step (distillation mixes in a teacher's soft targets).
+        """
         logits = self.forward(x, training=True)
-        loss, grad = self.loss(logits, labels)
+        loss, grad = (loss_fn or self.loss)(logits, labels)
         self.backward(grad)
         return loss, logits
 

@@ -105,15 +105,17 @@ def train_step(
     network: Network, images: Array, labels: Array, teacher: Teacher | None, config: TrainConfig
 ) -> tuple[float, Array]:
     """Forward and backward on one batch of images ``(batch, 28, 28)``; loss and logits."""
+    x = network.prepare(images)
     if teacher is None:
-        return network.train_step(network.prepare(images), labels)
+        return network.train_step(x, labels)
     target = teacher.network.forward(teacher.network.prepare(images))  # (batch, 10), inference
-    logits = network.forward(network.prepare(images), training=True)  # (batch, 10)
-    loss, grad = distillation(
-        logits, target, labels, config.distill_weight, config.distill_temperature
-    )
-    network.backward(grad)
-    return loss, logits
+
+    def distilled(logits: Array, labels: Array) -> tuple[float, Array]:
+        return distillation(
+            logits, target, labels, config.distill_weight, config.distill_temperature
+        )
+
+    return network.train_step(x, labels, distilled)
 
 
 def run_epoch(
