@@ -294,7 +294,8 @@ def absorb_fragments(parts: Components, groups: list[list[int]]) -> list[list[in
     if not full:
         return groups
     line = float(np.median([(boxes[k][1] + boxes[k][3]) / 2 for k in full]))
-    full = [k for k in full if boxes[k][1] - 0.25 * height <= line <= boxes[k][3] + 0.25 * height]
+    on_line = [k for k in full if boxes[k][1] - 0.25 * height <= line <= boxes[k][3] + 0.25 * height]
+    full = on_line or full  # digits far apart up and down: no line to be off
     for k in sorted(short):
         nearest = min(full, key=lambda m: _gap(boxes[k], boxes[m]))
         if _gap(boxes[k], boxes[nearest]) <= FRAGMENT_REACH * height:

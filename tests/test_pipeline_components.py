@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from app.components import label_components
+from app.segment import number_regions
 
 
 def flood_fill_labels(mask: np.ndarray) -> tuple[int, list[int], list[tuple[int, int, int, int]]]:
@@ -60,3 +61,16 @@ def test_diagonal_neighbours_connect_and_masks_are_separate() -> None:
 def test_empty_mask() -> None:
     parts = label_components(np.zeros((5, 7), dtype=bool))
     assert parts.count == 0 and not parts.mask([]).any()
+
+
+def test_digits_far_apart_up_and_down_with_a_fragment_are_still_split() -> None:
+    """Two digit-sized strokes at different heights (no writing line through both) and a
+    small fragment: the fragment joins one of them instead of failing the request."""
+    mask = np.zeros((90, 60), dtype=bool)
+    mask[2:22, 4:8] = True  # a 1 high up
+    mask[62:82, 30:34] = True  # a 1 further down
+    mask[40:43, 50:53] = True  # a fragment between them
+    regions = number_regions(mask)
+    assert len(regions) == 2
+    assert [r.box[0] for r in regions] == sorted(r.box[0] for r in regions)
+    assert sum(int(r.mask.sum()) for r in regions) <= int(mask.sum())
