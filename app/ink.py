@@ -57,6 +57,13 @@ FLAT_SHARE = 0.3
 DRAWING_BORDER = 0.5
 #: In a photo, blocks darker than this fraction of the page, reaching the border, are off it.
 OFF_PAGE = 0.6
+#: ... unless they hold writing: pixels darker than this fraction of the region's own level
+#: (pen ink in a shadow cast over the page; a table's grain and stains are fainter) ...
+SHADOWED_INK = 0.6
+#: ... over at least this share of the region.
+SHADOWED_INK_SHARE = 0.002
+#: A photo's darker half holds writing when this share of it is that much darker.
+DARK_WRITING_SHARE = 0.01
 #: Strokes are narrower than this fraction of the image's shorter side (in a photo).
 BLOB_WIDTH = 0.18
 #: A block darker than this fraction of the paper around it is covered by ink.
@@ -65,9 +72,12 @@ INK_BLOCK_RATIO = 0.7
 MIN_CONTRAST = 0.1
 #: ... and as a multiple of the paper's noise.
 MIN_SNR = 7.0
-#: Strokes must be at least this dark (their 90th percentile), or it is only faint marks:
-#: printed lines, shadows, stains.
+#: Strokes at least this dark (their 90th percentile) are writing ...
 MIN_STROKE = 0.3
+#: ... and strokes down to this one (pencil, a light pen) only when they form a compact
+#: mark away from the image's borders (``InkMap.faint``, ``segment.faint_writing``);
+#: fainter still is only faint marks: printed lines, shadows, stains.
+FAINT_STROKE = 0.2
 #: Strokes thinner than this on the analysis copy call for a larger copy (the width
 #: estimate, twice the area over the boundary, reads 2 for any line 1 or 2 pixels wide).
 MIN_STROKE_PIXELS = 2.5
@@ -93,6 +103,12 @@ class InkMap:
     @property
     def empty(self) -> bool:
         return self.reason is not None
+
+    @property
+    def faint(self) -> bool:
+        """Strokes only as dark as pencil: writing only if they make a compact mark."""
+        strokes = self.ink[self.mask]
+        return bool(strokes.size) and quantile(strokes, 0.9) < MIN_STROKE
 
     @property
     def mask(self) -> Array:
@@ -241,7 +257,8 @@ def ink_is_light(small: Array, flat: bool | None = None) -> bool:
     the paper is the class the border looks like in a drawing (flat
     background, a fat digit). In a photo, light "ink" in regions far wider
     than a stroke is a sheet of paper on a dark table: the ink is dark, as on
-    nearly every page.
+    nearly every page. So it is when the darker class holds writing far darker
+    than itself: pen strokes in a shadow cast over much of the page.
     """
     flat = is_flat(small) if flat is None else flat
     step = 2 if min(small.shape) >= 64 else 1
@@ -261,7 +278,7 @@ def _departures_lighter(small: Array, residual: Array, high: Array, flat: bool) 
         light_mean, dark_mean = float(small[high].mean()), float(small[~high].mean())
         if light_mean - dark_mean > 0.3:
             if not flat:
-                return share < 0.5
+                return share < 0.5 and not writes_dark(small[~high])
             ring = np.concatenate([small[0], small[-1], small[:, 0], small[:, -1]])
             border = float(np.median(ring))
             return abs(border - light_mean) > abs(border - dark_mean)
@@ -269,6 +286,14 @@ def _departures_lighter(small: Array, residual: Array, high: Array, flat: bool) 
     darker = np.clip(-residual - spread, 0.0, None)
     lighter = np.clip(residual - spread, 0.0, None)
     return float(np.square(lighter).sum()) > float(np.square(darker).sum())
+
+
+def writes_dark(dark: Array) -> bool:
+    """Whether the dark class of a photo holds writing: pen strokes far darker than the
+    rest of it (a shadow cast over much of the page leaves the lit paper the smaller,
+    lighter class; the ink is still dark). A board under chalk has no such strokes."""
+    level = float(np.median(dark))
+    return bool(np.count_nonzero(dark < SHADOWED_INK * level) >= DARK_WRITING_SHARE * dark.size)
 
 
 def paper_grid(small: Array, block: int, photo: bool) -> tuple[Array, Array]:
@@ -286,17 +311,40 @@ def paper_grid(small: Array, block: int, photo: bool) -> tuple[Array, Array]:
     k = int(PAPER_PERCENTILE / 100 * (tiles.shape[2] - 1))
     level = np.partition(tiles, k, axis=2)[:, :, k]
     closed = _filter3(_filter3(level, np.maximum, 2), np.minimum, 2)
-    off = off_page(level) if photo else np.zeros(level.shape, dtype=bool)
+    off = off_page(level, small, block) if photo else np.zeros(level.shape, dtype=bool)
     covered = (level < INK_BLOCK_RATIO * closed) & ~off
     return np.where(covered, closed, level), off
 
 
-def off_page(level: Array) -> Array:
+def sharpen_steps(paper: Array, small: Array, grid: Array, block: int) -> Array:
+    """The paper, exact along sharp steps of its brightness (the edge of a cast shadow).
+
+    The block grid is smooth: next to a sharp step, the bright side's level spills
+    into the dark side, whose paper then reads as ink, in a band of saw teeth along
+    the edge. Around such steps the paper is at most the image's grey closing (a
+    maximum then a minimum over a block-sized square), which keeps a step where it
+    is while filling in strokes narrower than a block. Wider strokes stay dark in the
+    closing; the paper is never taken darker than the shadow, the darkest block
+    level around.
+    """
+    steps = grid < OFF_PAGE * _filter3(grid, np.maximum)
+    if not steps.any():
+        return paper
+    near = _cover(_filter3(steps.astype(np.uint8), np.maximum), block, small.shape)
+    passes = max(1, block // 2)
+    closed = _filter3(_filter3(small, np.maximum, passes), np.minimum, passes)
+    shadow = upsample(_filter3(grid, np.minimum), block, small.shape)
+    return np.where(near, np.minimum(paper, np.maximum(closed, shadow)), paper)
+
+
+def off_page(level: Array, small: Array, block: int) -> Array:
     """Blocks beyond a sharp edge, as dark as the far side of it, reaching the image's border.
 
     A table or a wall meets the page at an edge: some blocks there are far
     darker than their brightest neighbour, and the table beyond is as dark as
-    they are. A shadow or vignetting darkens gradually: not off the page.
+    they are. A shadow or vignetting darkens gradually: not off the page. A
+    shadow with a sharp edge (a phone or a hand over the page) looks like a
+    table, but writing inside it is still far darker than the region itself.
     """
     dark = level < OFF_PAGE * quantile(level, 0.9)
     sharp = dark & (level < OFF_PAGE * _filter3(level, np.maximum))
@@ -307,7 +355,12 @@ def off_page(level: Array) -> Array:
     h, w = dark.shape
     boxes = parts.boxes
     edge = (boxes[:, 0] == 0) | (boxes[:, 1] == 0) | (boxes[:, 2] == w) | (boxes[:, 3] == h)
-    keep = [int(i) for i in np.flatnonzero(edge) if _table_like(parts.mask([int(i)]), sharp)]
+    keep = [
+        int(i)
+        for i in np.flatnonzero(edge)
+        if _table_like(parts.mask([int(i)]), sharp)
+        and not _holds_writing(parts.mask([int(i)]), level, small, block)
+    ]
     return parts.mask(keep)
 
 
@@ -315,6 +368,14 @@ def _table_like(region: Array, sharp: Array) -> bool:
     """Behind a sharp edge, and wide: some block with all its neighbours in the region
     (a stroke touching the border, however fat, is only one or two blocks wide)."""
     return bool((region & sharp).any() and _filter3(region.astype(np.uint8), np.minimum).any())
+
+
+def _holds_writing(region: Array, level: Array, small: Array, block: int) -> bool:
+    """Whether a dark region (blocks) holds strokes far darker than its own level."""
+    pixels = small[_cover(region.astype(np.uint8), block, small.shape)]
+    own = max(float(np.median(level[region])), 1 / 255)
+    dark = int(np.count_nonzero(pixels < SHADOWED_INK * own))
+    return dark >= max(12, SHADOWED_INK_SHARE * pixels.size)
 
 
 def otsu(values: Array, bins: int = 64) -> float:
@@ -378,7 +439,7 @@ def analyse_at(grey: Image.Image, scale: int) -> InkMap:
         grey, small = ImageOps.invert(grey), np.float32(1.0) - small
     block = block_size(small.shape)
     grid, off = paper_grid(small, block, photo)
-    ink = ink_from(small, upsample(grid, block, small.shape))
+    ink = ink_from(small, sharpen_steps(upsample(grid, block, small.shape), small, grid, block))
     if off.any():
         ink[_cover(_filter3(off.astype(np.uint8), np.maximum), block, small.shape)] = 0.0
     noise = robust_noise(ink)
@@ -446,7 +507,7 @@ def levels(ink: Array, noise: float) -> tuple[float, float, float, str | None]:
     if candidates.size > 8 and float(candidates.min()) < float(candidates.max()):
         threshold = max(otsu(candidates), floor)  # (one level, no anti-aliasing: no cut)
     strokes = ink[ink > threshold]
-    if not strokes.size or quantile(strokes, 0.9) < MIN_STROKE:
+    if not strokes.size or quantile(strokes, 0.9) < FAINT_STROKE:
         return 1.0, 0.0, 1.0, FAINT
     high = quantile(strokes, 0.75)
     high = max(high, threshold + 0.05)

@@ -34,8 +34,8 @@ from PIL import Image
 from app.decode import ACCEPTED_FORMATS, full_size, load_image, to_grey
 from app.errors import InvalidInputError
 from app.geometry import SIZE, dilate, ink_box, to_mnist
-from app.ink import InkMap, analyse
-from app.segment import Region, digit_region, number_regions
+from app.ink import FAINT, InkMap, analyse
+from app.segment import Region, digit_region, faint_writing, number_regions
 
 __all__ = [
     "ACCEPTED_FORMATS",
@@ -145,6 +145,8 @@ def _prepare(image: Image.Image, number: bool) -> Prepared:
     else:
         found = digit_region(ink.mask, ink.photo)
         regions = [found] if found is not None else []
+    if ink.faint and not faint_writing(ink.mask, regions):
+        return _empty(FAINT, full, began)
     pieces = [p for p in (cut_piece(ink, r, full) for r in regions) if p is not None]
     if not pieces:
         return _empty(NO_INK_LEFT, full, began)

@@ -51,6 +51,12 @@ ARC_WIDTH = 0.6
 #: along this fraction of both borders, is the photo's corner, not writing.
 CORNER_SIZE = 0.25
 CORNER_CONTACT = 0.5
+#: Faint (pencil-grey) ink is writing only when the digits found are at least this tall,
+#: over the image's shorter side, hold at least this share of all the ink, and span at
+#: most this share of the image's width or of its height.
+FAINT_HEIGHT = 0.05
+FAINT_SHARE = 0.8
+FAINT_SPAN = 0.7
 #: Typical width of a digit as a fraction of its height (MNIST's digits other than 1: 0.8).
 DIGIT_ASPECT = 0.8
 
@@ -139,6 +145,34 @@ def _near(box: Array, region: tuple[int, int, int, int], reach: float) -> bool:
 
 def touches_border(box: Array, shape: tuple[int, int]) -> bool:
     return bool(box[0] == 0 or box[1] == 0 or box[2] == shape[1] or box[3] == shape[0])
+
+
+def faint_writing(mask: Array, regions: list[Region]) -> bool:
+    """Whether faint ink is writing: the digits found hold nearly all of it, clear of
+    the borders, and are more than a speck.
+
+    Printed grid lines and the shading of a page can be as dark as pencil. They run
+    into the borders (no ink but specks may); once the lines are dropped, what is
+    left of them as "digits" is a small part of the ink, or, when the lines break
+    into fragments, a lattice over most of the page. Pencil on squared paper is
+    then not told from the grid, as before.
+    """
+    parts = label_components(mask)
+    if not regions or not parts.count:
+        return False
+    limit = speck_limit(parts, list(range(parts.count)))
+    clear = not any(
+        touches_border(box, parts.shape)
+        for box, area in zip(parts.boxes, parts.areas, strict=True)
+        if area >= limit
+    )
+    held = sum(int(np.count_nonzero(r.mask & mask)) for r in regions)
+    x0, y0 = min(r.box[0] for r in regions), min(r.box[1] for r in regions)
+    x1, y1 = max(r.box[2] for r in regions), max(r.box[3] for r in regions)
+    h, w = parts.shape
+    page = x1 - x0 > FAINT_SPAN * w and y1 - y0 > FAINT_SPAN * h
+    tall = y1 - y0 >= FAINT_HEIGHT * min(h, w)
+    return clear and not page and tall and held >= FAINT_SHARE * int(np.count_nonzero(mask))
 
 
 def digit_region(mask: Array, photo: bool = False) -> Region | None:
@@ -294,7 +328,9 @@ def absorb_fragments(parts: Components, groups: list[list[int]]) -> list[list[in
     if not full:
         return groups
     line = float(np.median([(boxes[k][1] + boxes[k][3]) / 2 for k in full]))
-    on_line = [k for k in full if boxes[k][1] - 0.25 * height <= line <= boxes[k][3] + 0.25 * height]
+    on_line = [
+        k for k in full if boxes[k][1] - 0.25 * height <= line <= boxes[k][3] + 0.25 * height
+    ]
     full = on_line or full  # digits far apart up and down: no line to be off
     for k in sorted(short):
         nearest = min(full, key=lambda m: _gap(boxes[k], boxes[m]))

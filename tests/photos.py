@@ -46,16 +46,22 @@ def photo_of(
     noise: float = 5.0,
     seed: int = 0,
     quality: int = 82,
+    cast: float = 0.0,
+    cast_at: float = 0.5,
 ) -> Photo:
     """A photo-like JPEG of ``digits``, each a list of strokes already in pixels.
 
     The paper darkens by up to ``shadow`` grey levels towards one corner, the ink
     edges are slightly blurred, Gaussian ``noise`` is added, then JPEG compression.
+    With ``cast``, a shadow with a sharp edge (a phone held over the page) darkens
+    everything below a slanted line by that fraction; the line crosses the middle
+    column at ``cast_at`` of the height.
     """
     rng = np.random.default_rng(seed)
     w, h = size
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     light = 1.0 - shadow / 255.0 * (0.6 * xx / w + 0.4 * yy / h)
+    light *= np.where(yy - cast_at * h > 0.4 * (xx - w / 2), 1.0 - cast, 1.0).astype(np.float32)
     page = np.asarray(paper, np.float32)[None, None, :] * light[..., None]
 
     coverage = np.zeros((h, w), np.float32)

@@ -175,6 +175,53 @@ def test_photo_with_shadow_and_noise() -> None:
     assert abs(x - bx) < 15 and abs(y - by) < 15 and abs(w - bw) < 30 and abs(h - bh) < 30
 
 
+def test_pencil_grey_writing_is_read() -> None:
+    """Strokes a quarter darker than the paper (a pencil), as dark as printed grid lines."""
+    strokes = place(strokes_for("4"), centred_box((1200, 900), 0.5))
+    photo = photo_of([strokes], width=16, ink=(176, 172, 162), shadow=30, noise=3)
+    prepared = prepare_digit(load_image(photo.data))
+    assert not prepared.empty, prepared.reason
+    assert difference(prepared.pieces[0].image, only_piece(drawn("4"))) < 0.08
+    x, y, w, h = prepared.pieces[0].box
+    bx, by, bw, bh = photo.ink_boxes[0]
+    assert abs(x - bx) < 15 and abs(y - by) < 15 and abs(w - bw) < 30 and abs(h - bh) < 30
+
+
+@pytest.mark.parametrize("cast_at", [0.5, 0.3])
+@pytest.mark.parametrize("digit", list("0347"))
+def test_writing_under_a_sharp_shadow_is_read(digit: str, cast_at: float) -> None:
+    """Half the page, or more, in a shadow as dark as a table, the digit in it: still
+    the page, and the ink is still the dark writing, not the lit paper."""
+    strokes = place(strokes_for(digit), (450, 600, 250, 250))
+    photo = photo_of([strokes], width=20, shadow=0, cast=0.55, cast_at=cast_at)
+    prepared = prepare_digit(load_image(photo.data))
+    assert not prepared.empty, prepared.reason
+    assert difference(prepared.pieces[0].image, only_piece(drawn(digit))) < 0.08
+
+
+def squared_paper(darkness: float, seed: int) -> Image.Image:
+    """A photo of blank squared paper whose lines are ``darkness`` darker than the page."""
+    rng = np.random.default_rng(seed)
+    page = Image.new("L", (640, 480), 0)
+    draw = ImageDraw.Draw(page)
+    for x in np.arange(rng.uniform(0, 30), 640, 30):
+        draw.line((x, 0, x + 12, 480), fill=255, width=2)
+    for y in np.arange(rng.uniform(0, 30), 480, 30):
+        draw.line((0, y, 640, y - 10), fill=255, width=2)
+    lines = np.asarray(page, np.float32) / 255 * darkness
+    light = 225 - 40 * np.mgrid[0:480, 0:640][1] / 640
+    pixels = light * (1 - lines) + rng.normal(0, 3, lines.shape)
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "L")
+
+
+@pytest.mark.parametrize("darkness", [0.2, 0.25])
+def test_faint_grid_lines_alone_are_not_a_digit(darkness: float) -> None:
+    """Printed lines as dark as pencil run into the borders: no writing, in either mode."""
+    for seed in range(3):
+        image = squared_paper(darkness, seed)
+        assert prepare_digit(image).empty and prepare_number(image).empty, (darkness, seed)
+
+
 def paper_on_a_table(digit: str, paper: float, angle: float = 8.0) -> Image.Image:
     """A photo of a sheet (``paper`` of the frame's width and height) on a dark table."""
     width, height = 800, 600
