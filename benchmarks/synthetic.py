@@ -21,8 +21,11 @@ Families (``FAMILIES``):
   (from small in a corner to filling the canvas);
 - photos (JPEG bytes): ``photo_paper`` (coloured paper, blue or black ink),
   ``photo_grid`` (squared paper), ``photo_chalk`` (chalk on a dark board),
-  ``scan``; with lighting gradients and vignetting, blur, sensor noise, JPEG
-  compression, rotation up to 10 degrees and mild perspective;
+  ``scan``, ``photo_pencil`` (thin, grainy graphite strokes, a third to two
+  thirds as dark as ink), ``photo_shadow`` (a shadow with a sharp edge, a phone
+  or a hand over the page, darkening part of it by 40 to 60%); with lighting
+  gradients and vignetting, blur, sensor noise, JPEG compression, rotation up
+  to 10 degrees and mild perspective;
 - numbers of 2 to 6 digits with tight gaps (``number_image``), touching now and
   then, on a white canvas or as a photo.
 """
@@ -44,7 +47,14 @@ CANVAS_FAMILIES = (
     "canvas_thin",
     "canvas_thick",
 )
-PHOTO_FAMILIES = ("photo_paper", "photo_grid", "photo_chalk", "scan")
+PHOTO_FAMILIES = (
+    "photo_paper",
+    "photo_grid",
+    "photo_chalk",
+    "scan",
+    "photo_pencil",
+    "photo_shadow",
+)
 FAMILIES = CANVAS_FAMILIES + PHOTO_FAMILIES
 NUMBER_LENGTHS = (2, 3, 4, 5, 6)
 CANVAS = 280
@@ -237,6 +247,17 @@ def grid_layer(size: tuple[int, int], spacing: float, rng: np.random.Generator) 
     return np.asarray(layer, dtype=np.float32) / 255.0
 
 
+def cast_shadow(size: tuple[int, int], rng: np.random.Generator) -> Array:
+    """A shadow with a sharp edge (a phone, a hand) over part of the page, darkening it
+    by 40 to 60%, as a multiplicative field."""
+    w, h = size
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    angle, offset = rng.uniform(0, 2 * np.pi), rng.uniform(-0.2, 0.2)
+    side = np.cos(angle) * (x / w - 0.5) + np.sin(angle) * (y / h - 0.5) > offset
+    edge = Image.fromarray((side * 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(3))
+    return 1.0 - float(rng.uniform(0.4, 0.6)) * np.asarray(edge, np.float32) / 255.0
+
+
 def perspective(image: Image.Image, rng: np.random.Generator, amount: float) -> Image.Image:
     """A mild perspective distortion with a small rotation, keeping the size."""
     w, h = image.size
@@ -268,6 +289,8 @@ def _colours(family: str, rng: np.random.Generator) -> tuple[Array, Array]:
         board = rng.uniform([0.05, 0.12, 0.08], [0.2, 0.3, 0.2])
         return board, rng.uniform(0.8, 0.95, size=3)
     paper = 1.0 - rng.uniform([0.0, 0.0, 0.03], [0.06, 0.1, 0.18])
+    if family == "photo_pencil":
+        return paper, np.full(3, rng.uniform(0.1, 0.25))
     if family == "scan" or rng.random() < 0.35:
         return paper, rng.uniform(0.0, 0.2, size=3)
     return paper, rng.uniform([0.05, 0.1, 0.35], [0.2, 0.3, 0.65])
@@ -285,6 +308,9 @@ def ink_on_paper(alpha: Array, family: str, rng: np.random.Generator, spacing: f
     if family == "photo_chalk":
         grain = np.clip(rng.normal(0.85, 0.25, size=alpha.shape), 0, 1).astype(np.float32)
         alpha = alpha * grain
+    if family == "photo_pencil":  # graphite: grey, grainy, lighter or firmer
+        grain = np.clip(rng.normal(0.8, 0.25, size=alpha.shape), 0, 1).astype(np.float32)
+        alpha = alpha * grain * np.float32(rng.uniform(0.4, 0.75))
     a = alpha[..., None]
     return scene * (1 - a) + ink.astype(np.float32) * a
 
@@ -295,6 +321,8 @@ def photo_bytes(alpha: Array, family: str, rng: np.random.Generator, spacing: fl
     scene = ink_on_paper(alpha, family, rng, spacing)
     if family != "scan":
         scene = scene * lighting((w, h), rng)[..., None]
+    if family == "photo_shadow":
+        scene = scene * cast_shadow((w, h), rng)[..., None]
     image = Image.fromarray((np.clip(scene, 0, 1) * 255 + 0.5).astype(np.uint8), "RGB")
     if family != "scan":
         image = perspective(image, rng, 0.04)
@@ -311,7 +339,9 @@ def photo_sample(
 ) -> bytes:
     """A photo of one digit: ink of a pen-like width, 25 to 60% of the photo's height."""
     height = int(rng.uniform(0.25, 0.6) * size[1])
-    if rng.random() < 0.5:
+    if family == "photo_pencil":
+        alpha = pen_alpha(digit, height, float(rng.uniform(0.02, 0.05)) * height)
+    elif rng.random() < 0.5:
         alpha = pen_alpha(digit, height, float(rng.uniform(0.04, 0.1)) * height)
     else:
         alpha = digit_alpha(digit, height)
