@@ -57,6 +57,11 @@ CORNER_CONTACT = 0.5
 FAINT_HEIGHT = 0.05
 FAINT_SHARE = 0.8
 FAINT_SPAN = 0.7
+#: A separate bar at most this high for its width, at least this wide for the rest of the
+#: digit, and under it (overlapping at most this share of its height) is an underline.
+UNDERLINE_FLAT = 0.2
+UNDERLINE_WIDTH = 0.8
+UNDERLINE_OVERLAP = 0.1
 #: Typical width of a digit as a fraction of its height (MNIST's digits other than 1: 0.8).
 DIGIT_ASPECT = 0.8
 
@@ -197,7 +202,21 @@ def digit_region(mask: Array, photo: bool = False) -> Region | None:
         major = i not in edge and parts.areas[i] >= MAJOR_FRACTION * largest
         if major or _near(parts.boxes[i], region, NEAR):
             chosen.append(i)
+    chosen = [i for i in chosen if not underline(parts, i, chosen)] or chosen
     return Region(parts.mask(chosen), _box_of(parts.boxes[chosen]))
+
+
+def underline(parts: Components, i: int, chosen: list[int]) -> bool:
+    """A flat bar under the rest of the digit and about as wide: the digit underlined
+    (an answer on a worksheet), not one of its strokes."""
+    rest = [j for j in chosen if j != i]
+    if not rest:
+        return False
+    x0, y0, x1, y1 = (int(v) for v in parts.boxes[i])
+    rx0, ry0, rx1, ry1 = _box_of(parts.boxes[rest])
+    flat = y1 - y0 <= UNDERLINE_FLAT * (x1 - x0)
+    wide = x1 - x0 >= UNDERLINE_WIDTH * (rx1 - rx0)
+    return flat and wide and y0 >= ry1 - UNDERLINE_OVERLAP * (ry1 - ry0)
 
 
 # -- numbers ---------------------------------------------------------------------------

@@ -199,6 +199,14 @@ def test_writing_under_a_sharp_shadow_is_read(digit: str, cast_at: float) -> Non
     assert difference(prepared.pieces[0].image, only_piece(drawn(digit))) < 0.08
 
 
+@pytest.mark.parametrize("digit", list("3478"))
+def test_an_underline_is_not_part_of_the_digit(digit: str) -> None:
+    """A line drawn under the digit, apart from it and wider: an underline, left out."""
+    image = drawn(digit, width=14, size=(280, 280))
+    ImageDraw.Draw(image).line([(40, 262), (240, 258)], fill=(0, 0, 0), width=6)
+    assert difference(only_piece(image), only_piece(drawn(digit, width=14))) < 0.05
+
+
 def squared_paper(darkness: float, seed: int) -> Image.Image:
     """A photo of blank squared paper whose lines are ``darkness`` darker than the page."""
     rng = np.random.default_rng(seed)
