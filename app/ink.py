@@ -292,8 +292,13 @@ def writes_dark(dark: Array) -> bool:
     """Whether the dark class of a photo holds writing: pen strokes far darker than the
     rest of it (a shadow cast over much of the page leaves the lit paper the smaller,
     lighter class; the ink is still dark). A board under chalk has no such strokes."""
-    level = float(np.median(dark))
-    return bool(np.count_nonzero(dark < SHADOWED_INK * level) >= DARK_WRITING_SHARE * dark.size)
+    return darker_than(dark, float(np.median(dark))) >= DARK_WRITING_SHARE * dark.size
+
+
+def darker_than(pixels: Array, level: float) -> int:
+    """How many pixels are darker than ``SHADOWED_INK`` of the paper ``level``: pen
+    strokes, in a shadow or on a table."""
+    return int(np.count_nonzero(pixels < SHADOWED_INK * level))
 
 
 def paper_grid(small: Array, block: int, photo: bool) -> tuple[Array, Array]:
@@ -374,8 +379,7 @@ def _holds_writing(region: Array, level: Array, small: Array, block: int) -> boo
     """Whether a dark region (blocks) holds strokes far darker than its own level."""
     pixels = small[_cover(region.astype(np.uint8), block, small.shape)]
     own = max(float(np.median(level[region])), 1 / 255)
-    dark = int(np.count_nonzero(pixels < SHADOWED_INK * own))
-    return dark >= max(12, SHADOWED_INK_SHARE * pixels.size)
+    return darker_than(pixels, own) >= max(12, SHADOWED_INK_SHARE * pixels.size)
 
 
 def otsu(values: Array, bins: int = 64) -> float:
