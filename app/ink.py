@@ -360,11 +360,11 @@ def off_page(level: Array, small: Array, block: int) -> Array:
     h, w = dark.shape
     boxes = parts.boxes
     edge = (boxes[:, 0] == 0) | (boxes[:, 1] == 0) | (boxes[:, 2] == w) | (boxes[:, 3] == h)
+    regions = {int(i): parts.mask([int(i)]) for i in np.flatnonzero(edge)}
     keep = [
-        int(i)
-        for i in np.flatnonzero(edge)
-        if _table_like(parts.mask([int(i)]), sharp)
-        and not _holds_writing(parts.mask([int(i)]), level, small, block)
+        i
+        for i, region in regions.items()
+        if _table_like(region, sharp) and not _holds_writing(region, level, small, block)
     ]
     return parts.mask(keep)
 
