@@ -12,8 +12,11 @@ plain SGD, no augmentation so only the network is timed), this script prints:
 Usage: ``python benchmarks/train_speed.py [--images 60000] [--models mlp cnn] [--rounds 3]``.
 NumPy and PyTorch epochs alternate ``--rounds`` times, so a burst of load elsewhere
 on the machine hits both; the ratio printed is the median of the rounds' ratios.
-Set ``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THREADS`` to pin the thread count; by
-default both libraries use every core.
+
+NumPy runs as ``digits train`` runs it: BLAS on one thread (the ``digits`` command
+pins it, see ``app/__init__.py``) and the batch split over ``DIGITS_TRAIN_THREADS``
+threads (default: every core). The matmul peak is one GEMM per thread at once,
+the most that setup can do. PyTorch gets every core for its own threads.
 """
 
 from __future__ import annotations
@@ -25,8 +28,11 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before NumPy loads OpenBLAS, as `digits` does
+
 import numpy as np
 
+from model import parallel
 from model.architectures import PRESETS, TrainConfig, build_network
 from model.conv import Conv2D
 from model.layers import Dense
@@ -42,15 +48,20 @@ CONFIGS: dict[str, TrainConfig] = {
 
 
 def matmul_gflops(size: int = 1024, repeats: int = 20) -> float:
-    """Peak-ish float32 GEMM throughput of this machine, all threads."""
+    """Peak-ish float32 GEMM throughput of this machine: one product per training thread."""
     rng = np.random.default_rng(0)
     a = rng.random((size, size), dtype=np.float32)
     b = rng.random((size, size), dtype=np.float32)
-    a @ b  # warm-up: thread pool start
+    workers = parallel.threads()
+
+    def products(_: slice) -> None:
+        for _ in range(repeats):
+            a @ b
+
+    parallel.map_chunks(products, workers, size=1)  # warm-up: thread pool start
     start = time.perf_counter()
-    for _ in range(repeats):
-        a @ b
-    return 2 * size**3 * repeats / (time.perf_counter() - start) / 1e9
+    parallel.map_chunks(products, workers, size=1)
+    return 2 * size**3 * repeats * workers / (time.perf_counter() - start) / 1e9
 
 
 def epoch_flops(network: Network, images: int) -> float:
@@ -182,7 +193,7 @@ def main() -> None:
     peak = matmul_gflops()
     print(
         f"machine: {os.cpu_count()} cores, float32 matmul peak {peak:.1f} GFLOP/s "
-        f"(1024x1024 GEMM, NumPy {np.__version__})"
+        f"(1024x1024 GEMMs on {parallel.threads()} threads, NumPy {np.__version__})"
     )
     for name in args.models:
         report(name, CONFIGS[name], x, y, peak, args.rounds)

@@ -4,8 +4,9 @@ Images are batch-first and channels-last (NHWC): ``(batch, height, width, channe
 That layout lets im2col be a single copy of a sliding-window view into a matrix of
 shape ``(batch*out_h*out_w, kh*kw*channels)``, after which a convolution is one
 matrix product. No Python loop runs over pixels or images; the only loops are over
-row blocks of the big GEMM and over the kh*kw kernel offsets when gradients are
-scattered back to the input.
+row blocks of the big GEMM, over the kh*kw kernel offsets when gradients are
+scattered back to the input, and, in training, over fixed chunks of the batch that
+the threads of :mod:`model.parallel` share.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from model import initializers
 from model.layers import Array, Layer
-from model.parallel import for_each_chunk
+from model.parallel import for_each_chunk, map_chunks
 
 
 def _out_size(size: int, kernel: int, stride: int, padding: int) -> int:
@@ -40,42 +41,47 @@ def im2col(x: Array, kh: int, kw: int, stride: int, out: Array | None = None) ->
     return out
 
 
-def parallel_im2col(x: Array, kh: int, kw: int, stride: int, out: Array, enabled: bool) -> Array:
-    """:func:`im2col` into ``out``, one batch chunk per thread when ``enabled`` and large."""
-    for_each_chunk(
-        lambda rows: im2col(x[rows], kh, kw, stride, out=out[rows]), len(x), out.size, enabled
-    )
-    return out
-
-
-def blocked_matmul(a: Array, b: Array, rows: int = 2048) -> Array:
-    """``a @ b`` for a tall ``a``, one block of rows at a time.
+def blocked_matmul(a: Array, b: Array, rows: int = 2048, out: Array | None = None) -> Array:
+    """``a @ b`` for a tall ``a``, one block of rows at a time (into ``out`` if given).
 
     With one BLAS thread, OpenBLAS is much slower on one very tall product with a
     narrow ``b`` than on cache-sized row blocks (64 ms against 38 ms for the
     second convolution's forward GEMM, (25088, 800) @ (800, 64)).
     """
-    out = np.empty((a.shape[0], b.shape[1]), dtype=np.result_type(a, b))
+    if out is None:
+        out = np.empty((a.shape[0], b.shape[1]), dtype=np.result_type(a, b))
     for start in range(0, a.shape[0], rows):
         np.matmul(a[start : start + rows], b, out=out[start : start + rows])
     return out
 
 
-def input_gradient(grad: Array, w: Array, padded_shape: tuple[int, ...], stride: int) -> Array:
+def sum_in_order(parts: list[Array]) -> Array:
+    """The sum of same-shaped arrays, added first to last (a fixed rounding)."""
+    total = parts[0].copy()
+    for part in parts[1:]:
+        total += part
+    return total
+
+
+def input_gradient(
+    grad: Array, w: Array, padded_shape: tuple[int, ...], stride: int, out: Array | None = None
+) -> Array:
     """dLoss/d(padded input): each kernel offset's share, added into its shifted window.
 
     ``grad`` is ``(N*OH*OW, F)``, ``w`` is ``(kh, kw, C, F)``. One small GEMM per
-    offset writes straight into the image; this is the adjoint of :func:`im2col`
-    without materialising the ``(N*OH*OW, kh*kw*C)`` column gradient (half the time).
-    Not split over the pool: handing 25 small adds to a second thread between GEMMs
-    made it slower (77 against 64 ms at batch 128), as OpenBLAS's own threads still
-    spin for work on both cores right after each product.
+    offset writes straight into the image (``out`` if given, zeroed first); this is
+    the adjoint of :func:`im2col` without materialising the ``(N*OH*OW, kh*kw*C)``
+    column gradient (half the time). Training calls it per chunk of the batch, whose
+    image and shares stay in cache between the 25 adds.
     """
     kh, kw, c, _ = w.shape
     n = padded_shape[0]
     oh = (padded_shape[1] - kh) // stride + 1
     ow = (padded_shape[2] - kw) // stride + 1
-    out = np.zeros(padded_shape, dtype=grad.dtype)
+    if out is None:
+        out = np.zeros(padded_shape, dtype=grad.dtype)
+    else:
+        out[...] = 0
     for i in range(kh):
         for j in range(kw):
             share = (grad @ w[i, j].T).reshape(n, oh, ow, c)  # (N*OH*OW, F) -> (N, OH, OW, C)
@@ -121,41 +127,72 @@ class Conv2D(Layer):
         p = self.padding
         return np.pad(x, ((0, 0), (p, p), (p, p), (0, 0))) if p else x
 
-    def _columns(self, xp: Array, training: bool) -> Array:
-        """The ``(N, OH, OW, k*k*C)`` patches of ``xp``; in training, in the reused buffer.
+    def _buffer(self, shape: tuple[int, ...], dtype: np.dtype[Any]) -> Array:
+        """Training's im2col matrix, reused from step to step while the batch shape stays.
 
-        Inference allocates a fresh matrix as before (no buffer outlives a prediction,
-        and concurrent predictions never share one); training refills the same buffer,
-        since backward is done with last step's patches before the next forward.
+        Backward is done with last step's patches before the next forward refills them;
+        a reused buffer spares the kernel zeroing fresh pages on every step.
         """
-        k = self.kernel
-        if not training:
-            return im2col(xp, k, k, self.stride)
-        n, hp, wp, c = xp.shape
-        shape = (n, (hp - k) // self.stride + 1, (wp - k) // self.stride + 1, k * k * c)
-        if self._cols is None or self._cols.shape != shape or self._cols.dtype != xp.dtype:
-            self._cols = np.empty(shape, dtype=xp.dtype)
-        return parallel_im2col(xp, k, k, self.stride, self._cols, enabled=True)
+        if self._cols is None or self._cols.shape != shape or self._cols.dtype != dtype:
+            self._cols = np.empty(shape, dtype=dtype)
+        return self._cols
 
     def forward(self, x: Array, training: bool = False) -> Array:
         xp = self._pad(x)  # (N, H+2p, W+2p, C)
-        cols = self._columns(xp, training)  # (N, OH, OW, k*k*C)
-        w2d = self.params["W"].reshape(-1, self.filters)  # (k*k*C, F)
+        cols, out = self._convolve_chunks(xp) if training else self._convolve(xp)
         self._cache = (cols, xp.shape)
-        n, oh, ow, patch = cols.shape
-        out = blocked_matmul(cols.reshape(-1, patch), w2d)  # (N*OH*OW, k*k*C) -> (N*OH*OW, F)
+        return out
+
+    def _shapes(self, xp: Array) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """The patches' ``(N, OH, OW, k*k*C)`` and the output's ``(N, OH, OW, F)``."""
+        n, hp, wp, c = xp.shape
+        k, s = self.kernel, self.stride
+        oh, ow = (hp - k) // s + 1, (wp - k) // s + 1
+        return (n, oh, ow, k * k * c), (n, oh, ow, self.filters)
+
+    def _convolve(self, xp: Array) -> tuple[Array, Array]:
+        """Inference: one im2col and one product, a fresh matrix (no buffer outlives it)."""
+        k, w2d = self.kernel, self.params["W"].reshape(-1, self.filters)  # (k*k*C, F)
+        cols = im2col(xp, k, k, self.stride)  # (N, OH, OW, k*k*C)
+        out = blocked_matmul(cols.reshape(-1, w2d.shape[0]), w2d)  # (N*OH*OW, F)
         out += self.params["b"]
-        return out.reshape(n, oh, ow, self.filters)
+        return cols, out.reshape(self._shapes(xp)[1])
+
+    def _convolve_chunks(self, xp: Array) -> tuple[Array, Array]:
+        """Training: im2col and product per fixed chunk of images, on every thread."""
+        patches, shape = self._shapes(xp)
+        cols, out = self._buffer(patches, xp.dtype), np.empty(shape, dtype=xp.dtype)
+        k, w2d = self.kernel, self.params["W"].reshape(-1, self.filters)  # (k*k*C, F)
+
+        def convolve(rows: slice) -> None:
+            im2col(xp[rows], k, k, self.stride, out=cols[rows])
+            out2d = out[rows].reshape(-1, self.filters)  # (chunk*OH*OW, F), a view
+            blocked_matmul(cols[rows].reshape(-1, w2d.shape[0]), w2d, out=out2d)
+            out2d += self.params["b"]
+
+        map_chunks(convolve, len(xp))
+        return cols, out
 
     def backward(self, grad: Array) -> Array:
         cols, padded_shape = self._cache
-        g2d = grad.reshape(-1, self.filters)  # (N*OH*OW, F)
-        c2d = cols.reshape(g2d.shape[0], -1)  # (N*OH*OW, k*k*C)
-        self.grads["W"][...] = (g2d.T @ c2d).T.reshape(self.params["W"].shape)  # (k*k*C, F)
+        n, f = padded_shape[0], self.filters
+        g2d = grad.reshape(-1, f)  # (N*OH*OW, F)
+        per_image = len(g2d) // n
+        dxp = np.empty(padded_shape, dtype=grad.dtype) if self.input_grad else None
+
+        def chunk_gradients(rows: slice) -> Array:
+            """This chunk's share of dW; its input gradient goes straight into ``dxp``."""
+            g = g2d[rows.start * per_image : rows.stop * per_image]
+            if dxp is not None:
+                image = (rows.stop - rows.start, *padded_shape[1:])
+                input_gradient(g, self.params["W"], image, self.stride, out=dxp[rows])
+            return (g.T @ cols[rows].reshape(len(g), -1)).T  # (F, chunk*OH*OW) @ (.., k*k*C)
+
+        partials = map_chunks(chunk_gradients, n)
+        self.grads["W"][...] = sum_in_order(partials).reshape(self.params["W"].shape)
         self.grads["b"][...] = g2d.sum(axis=0)
-        if not self.input_grad:
-            return np.empty((0, *padded_shape[1:]), dtype=grad.dtype)  # nobody reads it
-        dxp = input_gradient(g2d, self.params["W"], padded_shape, self.stride)
+        if dxp is None:  # the first layer: nobody reads it
+            return np.empty((0, *padded_shape[1:]), dtype=grad.dtype)
         p = self.padding
         return dxp[:, p : dxp.shape[1] - p, p : dxp.shape[2] - p, :] if p else dxp
 
@@ -214,7 +251,9 @@ class MaxPool2D(Layer):
 
     def backward(self, grad: Array) -> Array:
         x, out = self._cache
-        dx = np.zeros(x.shape, dtype=grad.dtype)
+        s = self.size
+        covered = x.shape[1] % s == 0 and x.shape[2] % s == 0  # every pixel in some window
+        dx = (np.empty if covered else np.zeros)(x.shape, dtype=grad.dtype)
 
         def scatter(rows: slice) -> None:
             """Route this chunk's gradient to its windows' maxima (ties share it)."""
@@ -268,31 +307,60 @@ class BatchNorm(Layer):
 
     def forward(self, x: Array, training: bool = False) -> Array:
         x2d = x.reshape(-1, self.features)  # (N*H*W, C) or (N, features)
+        centred = np.empty_like(x2d)
         if training:
             mean = self._channel_mean(x2d)
-            centred = x2d - mean
-            var = self._channel_mean(centred * centred)
+            squared = np.empty_like(x2d)
+
+            def centre(rows: slice) -> None:
+                np.subtract(x2d[rows], mean, out=centred[rows])
+                np.multiply(centred[rows], centred[rows], out=squared[rows])
+
+            for_each_chunk(centre, len(x2d), x2d.size)
+            var = self._channel_mean(squared)
             m = np.float32(self.momentum)
             self.state["running_mean"] = m * self.state["running_mean"] + (1 - m) * mean
             self.state["running_var"] = m * self.state["running_var"] + (1 - m) * var
         else:
             mean, var = self.state["running_mean"], self.state["running_var"]
-            centred = x2d - mean
+            np.subtract(x2d, mean, out=centred)
         inv_std = 1.0 / np.sqrt(var + np.asarray(self.eps, dtype=var.dtype))
-        x_hat = centred * inv_std
+        x_hat, out = centred, np.empty_like(x2d)  # x_hat overwrites centred, row by row
+
+        def normalise(rows: slice) -> None:
+            np.multiply(centred[rows], inv_std, out=x_hat[rows])
+            np.multiply(x_hat[rows], self.params["gamma"], out=out[rows])
+            out[rows] += self.params["beta"]
+
+        for_each_chunk(normalise, len(x2d), x2d.size, enabled=training)
         self._cache = (x_hat, inv_std)
-        return (x_hat * self.params["gamma"] + self.params["beta"]).reshape(x.shape)
+        return out.reshape(x.shape)
 
     def backward(self, grad: Array) -> Array:
         x_hat, inv_std = self._cache
-        g2d = grad.reshape(x_hat.shape)
+        g2d = grad.reshape(x_hat.shape)  # (N*H*W, C)
+        scaled, dx_hat, dx_hat_x_hat = (np.empty_like(g2d) for _ in range(3))
+
+        def products(rows: slice) -> None:
+            np.multiply(g2d[rows], x_hat[rows], out=scaled[rows])
+            np.multiply(g2d[rows], self.params["gamma"], out=dx_hat[rows])
+            np.multiply(dx_hat[rows], x_hat[rows], out=dx_hat_x_hat[rows])
+
+        for_each_chunk(products, len(g2d), g2d.size)
         ones = np.ones(len(g2d), dtype=g2d.dtype)
-        self.grads["gamma"][...] = ones @ (g2d * x_hat)
+        self.grads["gamma"][...] = ones @ scaled
         self.grads["beta"][...] = ones @ g2d
-        dx_hat = g2d * self.params["gamma"]
         mean_dx_hat = self._channel_mean(dx_hat)
-        mean_dx_hat_x_hat = self._channel_mean(dx_hat * x_hat)
-        dx = (dx_hat - mean_dx_hat - x_hat * mean_dx_hat_x_hat) * inv_std
+        mean_dx_hat_x_hat = self._channel_mean(dx_hat_x_hat)
+        dx = scaled  # reused: its sum is taken
+
+        def combine(rows: slice) -> None:
+            np.subtract(dx_hat[rows], mean_dx_hat, out=dx[rows])
+            np.multiply(x_hat[rows], mean_dx_hat_x_hat, out=dx_hat_x_hat[rows])
+            dx[rows] -= dx_hat_x_hat[rows]
+            dx[rows] *= inv_std
+
+        for_each_chunk(combine, len(g2d), g2d.size)
         return dx.reshape(grad.shape)
 
     def config(self) -> dict[str, Any]:

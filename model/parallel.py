@@ -8,6 +8,15 @@ same work split along the batch axis into one chunk per thread runs on every
 core. Each chunk does exactly the arithmetic the whole batch would (elementwise
 operations do not care how the rows are grouped), so results are bitwise equal.
 
+The matrix products of a convolution are split too, but into chunks of a fixed
+number of images (:data:`CHUNK_ITEMS`) rather than one per thread: a product's
+rounding depends on its shape, and a weight gradient is a sum of the chunks'
+partial sums, so fixing the chunks, not the threads, is what keeps the trained
+weights identical on any number of cores. Training runs BLAS on one thread (the
+``digits`` command pins it; see ``app/__init__.py``) and this pool puts the chunks
+on every core instead: OpenBLAS's own threads, spinning for work after each
+product, would otherwise fight the pool's threads for the same cores.
+
 Only training uses this, and only for large arrays: inference (the web service
 answers one image per request and pins BLAS to one thread per worker) calls the
 layers with ``training=False`` and always takes the plain single-threaded path,
@@ -22,15 +31,21 @@ at most :data:`MAX_THREADS`); ``DIGITS_TRAIN_THREADS=1`` turns the pool off.
 from __future__ import annotations
 
 import os
+import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+T = TypeVar("T")
 
 ENV = "DIGITS_TRAIN_THREADS"
 #: more threads than this only add hand-off cost for batches of a few hundred images
 MAX_THREADS = 4
 #: arrays with fewer elements than this (per chunk) are processed on the calling thread
 MIN_CHUNK_ELEMENTS = 1 << 16
+#: images per chunk of :func:`map_chunks`, whatever the thread count (see above)
+CHUNK_ITEMS = 32
 
 _lock = threading.Lock()
 _threads: int | None = None  # None: not decided yet (read ENV on first use)
@@ -118,3 +133,40 @@ def for_each_chunk(
     fn(rows[0])  # the calling thread takes the first chunk instead of waiting idle
     for future in futures:
         future.result()
+
+
+def fixed_chunks(n: int, size: int = CHUNK_ITEMS) -> list[slice]:
+    """Slices of ``size`` items covering ``range(n)`` in order (the last may be shorter)."""
+    return [slice(start, min(start + size, n)) for start in range(0, n, size)]
+
+
+def map_chunks(fn: Callable[[slice], T], n: int, size: int = CHUNK_ITEMS) -> list[T]:
+    """``[fn(rows) for rows in fixed_chunks(n, size)]``, the chunks shared among the threads.
+
+    The chunks depend only on ``n`` and ``size``; the threads take the next chunk
+    not yet taken, the calling thread among them, and each result lands at its
+    chunk's index. Exceptions propagate once every thread has stopped.
+    """
+    rows = fixed_chunks(n, size)
+    results: list[T | None] = [None] * len(rows)
+    pending: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for index in range(len(rows)):
+        pending.put(index)
+
+    def drain() -> None:
+        while True:
+            try:
+                index = pending.get_nowait()
+            except queue.Empty:
+                return
+            results[index] = fn(rows[index])
+
+    helpers = min(threads(), len(rows)) - 1
+    futures = [_executor(threads() - 1).submit(drain) for _ in range(helpers)]
+    try:
+        drain()
+    finally:
+        errors = [future.exception() for future in futures]
+    if any(errors):
+        raise next(error for error in errors if error is not None)
+    return results  # type: ignore[return-value]  # every index was filled

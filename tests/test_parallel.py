@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from model import parallel
-from model.conv import Conv2D, MaxPool2D, im2col, input_gradient, parallel_im2col
+from model.conv import Conv2D, MaxPool2D, input_gradient
 
 
 @pytest.fixture
@@ -76,24 +76,62 @@ def test_env_sets_the_thread_count(monkeypatch: pytest.MonkeyPatch) -> None:
         parallel.default_threads()
 
 
-def test_parallel_im2col_equals_serial(two_threads: None) -> None:
-    x = np.random.default_rng(0).random((64, 18, 18, 8), dtype=np.float32)
-    out = np.empty((64, 14, 14, 5 * 5 * 8), dtype=np.float32)
-    np.testing.assert_array_equal(parallel_im2col(x, 5, 5, 1, out, True), im2col(x, 5, 5, 1))
+def test_fixed_chunks_depend_on_the_batch_not_the_threads(two_threads: None) -> None:
+    assert parallel.fixed_chunks(70, 32) == [slice(0, 32), slice(32, 64), slice(64, 70)]
+    assert parallel.fixed_chunks(0, 32) == []
+    for threads in (1, 2, 3):
+        parallel.set_threads(threads)
+        assert parallel.map_chunks(lambda s: (s.start, s.stop), 70, 32) == [
+            (0, 32),
+            (32, 64),
+            (64, 70),
+        ]
 
 
-def test_input_gradient_chunked_equals_serial() -> None:
+def test_map_chunks_shares_the_chunks_among_the_threads(two_threads: None) -> None:
+    names: set[str] = set()
+    barrier = threading.Barrier(2, timeout=10)
+
+    def work(rows: slice) -> int:
+        names.add(threading.current_thread().name)
+        if rows.start < 64:  # the first two chunks wait for each other: two threads run them
+            barrier.wait()
+        return rows.start
+
+    assert parallel.map_chunks(work, 128, 32) == [0, 32, 64, 96]
+    assert len(names) == 2
+
+
+def test_map_chunks_raises_a_chunks_error_after_every_thread_stopped(two_threads: None) -> None:
+    done: list[int] = []
+
+    def fail(rows: slice) -> None:
+        if rows.start == 32:
+            raise RuntimeError("chunk failed")
+        done.append(rows.start)
+
+    with pytest.raises(RuntimeError, match="chunk failed"):
+        parallel.map_chunks(fail, 128, 32)
+    assert sorted(done) == [0, 64, 96]
+
+
+def test_input_gradient_into_a_buffer_zeroes_it_first() -> None:
     rng = np.random.default_rng(1)
     w = rng.normal(size=(3, 3, 8, 16)).astype(np.float32)
-    grad = rng.normal(size=(64 * 14 * 14, 16)).astype(np.float32)
-    parallel.set_threads(1)
-    try:
-        serial = input_gradient(grad, w, (64, 16, 16, 8), 1)
-        parallel.set_threads(2)
-        chunked = input_gradient(grad, w, (64, 16, 16, 8), 1)
-    finally:
-        parallel.set_threads(None)
-    np.testing.assert_array_equal(chunked, serial)
+    grad = rng.normal(size=(4 * 14 * 14, 16)).astype(np.float32)
+    buffer = np.full((4, 16, 16, 8), np.nan, dtype=np.float32)
+    input_gradient(grad, w, (4, 16, 16, 8), 1, out=buffer)
+    np.testing.assert_array_equal(buffer, input_gradient(grad, w, (4, 16, 16, 8), 1))
+
+
+def test_training_forward_matches_inference() -> None:
+    """The chunked, threaded training path computes the same convolution."""
+    rng = np.random.default_rng(4)
+    conv = Conv2D(4, 8, 5, padding=2, rng=rng)
+    x = rng.random((70, 14, 14, 4), dtype=np.float32)
+    np.testing.assert_allclose(
+        conv.forward(x, training=True), conv.forward(x), rtol=1e-5, atol=1e-5
+    )
 
 
 def run_layers(threads: int) -> list[np.ndarray]:
