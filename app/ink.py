@@ -64,6 +64,17 @@ SHADOWED_INK = 0.6
 SHADOWED_INK_SHARE = 0.002
 #: A photo's darker half holds writing when this share of it is that much darker.
 DARK_WRITING_SHARE = 0.01
+#: Light departures wider than this fraction of the shorter side ...
+LIT_PATCH_WIDTH = 0.15
+#: ... over this share of the image are lit paper, not chalk (synthetic chalk photos
+#: leave at most 0.8% after such an erosion, a lit patch between shadows 8% or more) ...
+LIT_PATCH_SHARE = 0.03
+#: ... unless the thin features are chalk: thin dark ones (pen strokes) must weigh at least
+#: this fraction of the thin light ones (chalk photos measure 0.1 or less, pen strokes in a
+#: lit band 0.4 up: the band's own narrow tips count as thin and light) ...
+THIN_DARK_RATIO = 0.3
+#: ... thin meaning narrower than a square of 2 * THIN_PASSES + 1 analysis pixels.
+THIN_PASSES = 4
 #: Strokes are narrower than this fraction of the image's shorter side (in a photo).
 BLOB_WIDTH = 0.18
 #: A block darker than this fraction of the paper around it is covered by ink.
@@ -89,8 +100,8 @@ class InkMap:
 
     grey: Image.Image  # full-resolution grey (L), inverted when the ink is light
     scale: int  # full-resolution pixels per analysis pixel
-    paper_grid: Image.Image  # F image, one pixel per block of ``block`` analysis pixels
-    block: int
+    paper: Image.Image  # F image of the paper level, one pixel per ``paper_unit`` ...
+    paper_unit: int  # ... analysis pixels: a block of the grid, or 1 where steps sharpened it
     ink: Array  # analysis-resolution ink, 0 = paper (not soft-thresholded)
     threshold: float  # ink level separating strokes from paper and faint structure
     low: float  # soft ink: 0 at and below this level ...
@@ -117,9 +128,9 @@ class InkMap:
 
     def paper_in(self, box: tuple[int, int, int, int], size: tuple[int, int]) -> Array:
         """The paper level over a full-resolution ``box``, sampled at ``size``."""
-        unit = float(self.block * self.scale)
+        unit = float(self.paper_unit * self.scale)
         src = tuple(v / unit for v in box)
-        paper = self.paper_grid.resize(size, Image.Resampling.BILINEAR, box=src)  # type: ignore[arg-type]
+        paper = self.paper.resize(size, Image.Resampling.BILINEAR, box=src)  # type: ignore[arg-type]
         return np.asarray(paper, dtype=np.float32)
 
     def ink_in(self, box: tuple[int, int, int, int], reduce: int = 1) -> Array:
@@ -258,18 +269,44 @@ def ink_is_light(small: Array, flat: bool | None = None) -> bool:
     background, a fat digit). In a photo, light "ink" in regions far wider
     than a stroke is a sheet of paper on a dark table: the ink is dark, as on
     nearly every page. So it is when the darker class holds writing far darker
-    than itself: pen strokes in a shadow cast over much of the page.
+    than itself (pen strokes in a shadow cast over much of the page), or when the
+    image's thin features are dark (pen strokes beside a lit patch of it).
     """
     flat = is_flat(small) if flat is None else flat
     step = 2 if min(small.shape) >= 64 else 1
-    small = small[::step, ::step]
-    residual = lighting_residual(small)
+    sample = small[::step, ::step]
+    residual = lighting_residual(sample)
     high = residual > otsu(residual)
-    light = _departures_lighter(small, residual, high, flat)
+    light = _departures_lighter(sample, residual, high, flat)
     if light and not flat:
         strongest = residual > 0.5 * quantile(residual, 0.999)
-        return not blob_like(strongest)
+        return not blob_like(strongest) and not (lit_patch(high) and thin_features_dark(small))
     return light
+
+
+def lit_patch(light: Array) -> bool:
+    """Whether the light class holds a wide patch (lit paper between cast shadows): what
+    is left of it after an erosion by a square ``LIT_PATCH_WIDTH`` of the shorter side
+    covers ``LIT_PATCH_SHARE`` of the image. A chalk digit's strokes, however fat, do not."""
+    passes = max(1, int(LIT_PATCH_WIDTH * min(light.shape) / 2))
+    core = _filter3(light.astype(np.uint8), np.minimum, passes)
+    return int(np.count_nonzero(core)) >= LIT_PATCH_SHARE * light.size
+
+
+def thin_features_dark(small: Array, passes: int = THIN_PASSES) -> bool:
+    """Whether the image's thin features are dark enough to be pen strokes, not chalk.
+
+    A lit patch of paper between cast shadows is as light a departure as chalk, but
+    wide: only writing is thin. Thin means narrower than a square of ``2 * passes + 1``
+    pixels (a grey opening or closing removes it), wide enough for a fat chalk stroke,
+    whose grain would otherwise look like dark specks. The features' squared contrast
+    is summed on each side; the dark side must reach ``THIN_DARK_RATIO`` of the light.
+    """
+    closed = _filter3(_filter3(small, np.maximum, passes), np.minimum, passes)
+    opened = _filter3(_filter3(small, np.minimum, passes), np.maximum, passes)
+    dark = float(np.square(closed - small).sum())
+    light = float(np.square(small - opened).sum())
+    return dark > THIN_DARK_RATIO * light
 
 
 def _departures_lighter(small: Array, residual: Array, high: Array, flat: bool) -> bool:
@@ -443,14 +480,19 @@ def analyse_at(grey: Image.Image, scale: int) -> InkMap:
         grey, small = ImageOps.invert(grey), np.float32(1.0) - small
     block = block_size(small.shape)
     grid, off = paper_grid(small, block, photo)
-    ink = ink_from(small, sharpen_steps(upsample(grid, block, small.shape), small, grid, block))
+    smooth = upsample(grid, block, small.shape)
+    sharp = sharpen_steps(smooth, small, grid, block)
+    ink = ink_from(small, sharp)
     if off.any():
         ink[_cover(_filter3(off.astype(np.uint8), np.maximum), block, small.shape)] = 0.0
     noise = robust_noise(ink)
     threshold, low, high, reason = levels(ink, noise)
-    grid_image = Image.fromarray(grid.astype(np.float32), "F")
+    # crops read the paper from the block grid, or from this copy where a sharp step
+    # was made exact (the grid would spill the lit side's level over the shadow again)
+    exact, unit = (grid, block) if sharp is smooth else (sharp, 1)
+    paper_image = Image.fromarray(exact.astype(np.float32), "F")
     return InkMap(
-        grey, scale, grid_image, block, ink, threshold, low, high, noise, light, photo, reason
+        grey, scale, paper_image, unit, ink, threshold, low, high, noise, light, photo, reason
     )
 
 

@@ -18,8 +18,10 @@ from PIL import Image, ImageDraw, ImageOps
 from strokes import centred_box, layout_number, place, render, strokes_for
 
 from app.components import label_components
+from app.decode import to_grey
 from app.errors import InvalidInputError
 from app.geometry import stroke_width
+from app.ink import analyse
 from app.pipeline import (
     image_to_png_bytes,
     load_image,
@@ -197,6 +199,37 @@ def test_writing_under_a_sharp_shadow_is_read(digit: str, cast_at: float) -> Non
     prepared = prepare_digit(load_image(photo.data))
     assert not prepared.empty, prepared.reason
     assert difference(prepared.pieces[0].image, only_piece(drawn(digit))) < 0.08
+
+
+@pytest.mark.parametrize(("cast_at", "box"), [(0.2, (380, 20, 60, 80)), (0.3, (201, 5, 60, 70))])
+@pytest.mark.parametrize("digit", list("0347"))
+def test_writing_in_a_lit_band_beside_a_shadow_is_dark_ink(
+    digit: str, cast_at: float, box: tuple[int, int, int, int]
+) -> None:
+    """Most of a small photo in a sharp shadow, the digit in the lit band above it: the
+    lit paper is the lighter, smaller part, as chalk would be, but wide, and the thin
+    strokes in it are dark. The ink is the writing, not the lit paper."""
+    size, strokes = (480, 360), [place(strokes_for(digit), box)]
+    shaded = load_image(photo_of(strokes, size, width=5, shadow=0, cast=0.5, cast_at=cast_at).data)
+    plain = load_image(photo_of(strokes, size, width=5, shadow=0).data)
+    assert not analyse(to_grey(shaded), 200).light_ink
+    assert difference(only_piece(shaded), only_piece(plain)) < 0.08
+
+
+@pytest.mark.parametrize("size", [(480, 360), (1200, 900)])
+def test_no_false_ink_along_a_sharp_shadows_edge(size: tuple[int, int]) -> None:
+    """Across the edge of a cast shadow, far from the digit, the crop reads paper: its
+    paper level is as sharp at the step as the analysis's (a smooth block grid spills
+    the lit side's level over the shadow, a band of false ink along the edge)."""
+    w, h = size
+    digit = place(strokes_for("4"), (w // 10, h // 10, w * 15 // 100, h // 4))
+    photo = photo_of([digit], size=size, width=5, shadow=0, cast=0.6, cast_at=0.5)
+    ink = analyse(to_grey(load_image(photo.data)), 200)
+    x0 = int(0.7 * w)
+    edge = int(0.5 * h + 0.4 * (x0 - w / 2))  # where the shadow's edge crosses x0
+    soft = ink.ink_in((x0, edge - h // 10, x0 + w // 10, edge + h // 10))
+    assert float(soft.mean()) < 0.01
+    assert float((soft > 0.5).mean()) < 0.005
 
 
 @pytest.mark.parametrize("digit", list("3478"))
