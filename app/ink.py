@@ -484,7 +484,8 @@ def analyse_at(grey: Image.Image, scale: int) -> InkMap:
     sharp = sharpen_steps(smooth, small, grid, block)
     ink = ink_from(small, sharp)
     if off.any():
-        ink[_cover(_filter3(off.astype(np.uint8), np.maximum), block, small.shape)] = 0.0
+        # only the off blocks' own ink: a digit ending beside them is on the page
+        ink[_cover(off.astype(np.uint8), block, small.shape)] = 0.0
     noise = robust_noise(ink)
     threshold, low, high, reason = levels(ink, noise)
     # crops read the paper from the block grid, or from this copy where a sharp step

@@ -216,6 +216,23 @@ def test_writing_in_a_lit_band_beside_a_shadow_is_dark_ink(
     assert difference(only_piece(shaded), only_piece(plain)) < 0.08
 
 
+@pytest.mark.parametrize("size", [(480, 360), (640, 480)])
+@pytest.mark.parametrize("digit", list("0347"))
+def test_a_digit_beside_a_table_like_shadow_keeps_its_shape(
+    digit: str, size: tuple[int, int]
+) -> None:
+    """A dark shadow with a sharp edge and no writing in it looks like a table and its
+    ink is ignored, but only its own: a digit ending a few pixels above its edge
+    is read whole (the blocks next to the region are page, not table)."""
+    w, h = size
+    x0, width, height = int(0.45 * w), int(0.12 * w), int(0.2 * h)
+    edge = int(0.6 * h + 0.4 * (x0 - w / 2))  # where the shadow's edge crosses x0
+    strokes = [place(strokes_for(digit), (x0, edge - height - 4, width, height))]
+    shaded = load_image(photo_of(strokes, size, width=5, shadow=0, cast=0.6, cast_at=0.6).data)
+    plain = load_image(photo_of(strokes, size, width=5, shadow=0).data)
+    assert difference(only_piece(shaded), only_piece(plain)) < 0.05
+
+
 @pytest.mark.parametrize("size", [(480, 360), (1200, 900)])
 def test_no_false_ink_along_a_sharp_shadows_edge(size: tuple[int, int]) -> None:
     """Across the edge of a cast shadow, far from the digit, the crop reads paper: its
