@@ -192,6 +192,16 @@ def _filter3(values: Array, reduce: np.ufunc, passes: int = 1) -> Array:
     return out
 
 
+def closing(values: Array, passes: int) -> Array:
+    """Grey closing over a square of ``2 * passes + 1``: fills dark features narrower."""
+    return _filter3(_filter3(values, np.maximum, passes), np.minimum, passes)
+
+
+def opening(values: Array, passes: int) -> Array:
+    """Grey opening over a square of ``2 * passes + 1``: removes light features narrower."""
+    return _filter3(_filter3(values, np.minimum, passes), np.maximum, passes)
+
+
 def _cover(grid: Array, block: int, shape: tuple[int, int]) -> Array:
     """A boolean block grid spread over the analysis pixels its blocks cover."""
     return np.repeat(np.repeat(grid > 0, block, axis=0), block, axis=1)[: shape[0], : shape[1]]
@@ -302,10 +312,8 @@ def thin_features_dark(small: Array, passes: int = THIN_PASSES) -> bool:
     whose grain would otherwise look like dark specks. The features' squared contrast
     is summed on each side; the dark side must reach ``THIN_DARK_RATIO`` of the light.
     """
-    closed = _filter3(_filter3(small, np.maximum, passes), np.minimum, passes)
-    opened = _filter3(_filter3(small, np.minimum, passes), np.maximum, passes)
-    dark = float(np.square(closed - small).sum())
-    light = float(np.square(small - opened).sum())
+    dark = float(np.square(closing(small, passes) - small).sum())
+    light = float(np.square(small - opening(small, passes)).sum())
     return dark > THIN_DARK_RATIO * light
 
 
@@ -352,7 +360,7 @@ def paper_grid(small: Array, block: int, photo: bool) -> tuple[Array, Array]:
     tiles = _blocks(small, block)
     k = int(PAPER_PERCENTILE / 100 * (tiles.shape[2] - 1))
     level = np.partition(tiles, k, axis=2)[:, :, k]
-    closed = _filter3(_filter3(level, np.maximum, 2), np.minimum, 2)
+    closed = closing(level, 2)
     off = off_page(level, small, block) if photo else np.zeros(level.shape, dtype=bool)
     covered = (level < INK_BLOCK_RATIO * closed) & ~off
     return np.where(covered, closed, level), off
@@ -373,8 +381,7 @@ def sharpen_steps(paper: Array, small: Array, grid: Array, block: int) -> Array:
     if not steps.any():
         return paper
     near = _cover(_filter3(steps.astype(np.uint8), np.maximum), block, small.shape)
-    passes = max(1, block // 2)
-    closed = _filter3(_filter3(small, np.maximum, passes), np.minimum, passes)
+    closed = closing(small, max(1, block // 2))
     shadow = upsample(_filter3(grid, np.minimum), block, small.shape)
     return np.where(near, np.minimum(paper, np.maximum(closed, shadow)), paper)
 

@@ -172,8 +172,7 @@ def faint_writing(mask: Array, regions: list[Region]) -> bool:
         if area >= limit
     )
     held = sum(int(np.count_nonzero(r.mask & mask)) for r in regions)
-    x0, y0 = min(r.box[0] for r in regions), min(r.box[1] for r in regions)
-    x1, y1 = max(r.box[2] for r in regions), max(r.box[3] for r in regions)
+    x0, y0, x1, y1 = _box_of(np.array([r.box for r in regions]))
     h, w = parts.shape
     page = x1 - x0 > FAINT_SPAN * w and y1 - y0 > FAINT_SPAN * h
     tall = y1 - y0 >= FAINT_HEIGHT * min(h, w)

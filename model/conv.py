@@ -156,7 +156,7 @@ class Conv2D(Layer):
         cols = im2col(xp, k, k, self.stride)  # (N, OH, OW, k*k*C)
         out = blocked_matmul(cols.reshape(-1, w2d.shape[0]), w2d)  # (N*OH*OW, F)
         out += self.params["b"]
-        return cols, out.reshape(self._shapes(xp)[1])
+        return cols, out.reshape(*cols.shape[:3], self.filters)  # (N, OH, OW, F)
 
     def _convolve_chunks(self, xp: Array) -> tuple[Array, Array]:
         """Training: im2col and product per fixed chunk of images, on every thread."""

@@ -36,6 +36,12 @@ def _ink_box(mask: np.ndarray) -> Box:
     )
 
 
+def cast_edge(x: np.ndarray | float, size: tuple[int, int], cast_at: float) -> np.ndarray | float:
+    """Where the edge of ``photo_of``'s cast shadow runs: its y at column(s) ``x``."""
+    w, h = size
+    return cast_at * h + 0.4 * (x - w / 2)
+
+
 def photo_of(
     digits: list[Digit],
     size: tuple[int, int] = (1200, 900),
@@ -61,7 +67,7 @@ def photo_of(
     w, h = size
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     light = 1.0 - shadow / 255.0 * (0.6 * xx / w + 0.4 * yy / h)
-    light *= np.where(yy - cast_at * h > 0.4 * (xx - w / 2), 1.0 - cast, 1.0).astype(np.float32)
+    light *= np.where(yy > cast_edge(xx, size, cast_at), 1.0 - cast, 1.0).astype(np.float32)
     page = np.asarray(paper, np.float32)[None, None, :] * light[..., None]
 
     coverage = np.zeros((h, w), np.float32)

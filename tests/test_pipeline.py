@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from photos import photo_of
+from photos import cast_edge, photo_of
 from PIL import Image, ImageDraw, ImageOps
-from strokes import centred_box, layout_number, place, render, strokes_for
+from strokes import Digit, centred_box, layout_number, place, render, strokes_for
 
 from app.components import label_components
 from app.decode import to_grey
@@ -201,6 +201,14 @@ def test_writing_under_a_sharp_shadow_is_read(digit: str, cast_at: float) -> Non
     assert difference(prepared.pieces[0].image, only_piece(drawn(digit))) < 0.08
 
 
+def shaded_and_plain(
+    strokes: list[Digit], size: tuple[int, int], cast: float, cast_at: float
+) -> tuple[Image.Image, Image.Image]:
+    """The same thin-pen photo with a sharp cast shadow and without one."""
+    shaded = photo_of(strokes, size, width=5, shadow=0, cast=cast, cast_at=cast_at)
+    return load_image(shaded.data), load_image(photo_of(strokes, size, width=5, shadow=0).data)
+
+
 @pytest.mark.parametrize(("cast_at", "box"), [(0.2, (380, 20, 60, 80)), (0.3, (201, 5, 60, 70))])
 @pytest.mark.parametrize("digit", list("0347"))
 def test_writing_in_a_lit_band_beside_a_shadow_is_dark_ink(
@@ -209,9 +217,7 @@ def test_writing_in_a_lit_band_beside_a_shadow_is_dark_ink(
     """Most of a small photo in a sharp shadow, the digit in the lit band above it: the
     lit paper is the lighter, smaller part, as chalk would be, but wide, and the thin
     strokes in it are dark. The ink is the writing, not the lit paper."""
-    size, strokes = (480, 360), [place(strokes_for(digit), box)]
-    shaded = load_image(photo_of(strokes, size, width=5, shadow=0, cast=0.5, cast_at=cast_at).data)
-    plain = load_image(photo_of(strokes, size, width=5, shadow=0).data)
+    shaded, plain = shaded_and_plain([place(strokes_for(digit), box)], (480, 360), 0.5, cast_at)
     assert not analyse(to_grey(shaded), 200).light_ink
     assert difference(only_piece(shaded), only_piece(plain)) < 0.08
 
@@ -226,10 +232,9 @@ def test_a_digit_beside_a_table_like_shadow_keeps_its_shape(
     is read whole (the blocks next to the region are page, not table)."""
     w, h = size
     x0, width, height = int(0.45 * w), int(0.12 * w), int(0.2 * h)
-    edge = int(0.6 * h + 0.4 * (x0 - w / 2))  # where the shadow's edge crosses x0
+    edge = int(cast_edge(x0, size, 0.6))
     strokes = [place(strokes_for(digit), (x0, edge - height - 4, width, height))]
-    shaded = load_image(photo_of(strokes, size, width=5, shadow=0, cast=0.6, cast_at=0.6).data)
-    plain = load_image(photo_of(strokes, size, width=5, shadow=0).data)
+    shaded, plain = shaded_and_plain(strokes, size, 0.6, 0.6)
     assert difference(only_piece(shaded), only_piece(plain)) < 0.05
 
 
@@ -243,7 +248,7 @@ def test_no_false_ink_along_a_sharp_shadows_edge(size: tuple[int, int]) -> None:
     photo = photo_of([digit], size=size, width=5, shadow=0, cast=0.6, cast_at=0.5)
     ink = analyse(to_grey(load_image(photo.data)), 200)
     x0 = int(0.7 * w)
-    edge = int(0.5 * h + 0.4 * (x0 - w / 2))  # where the shadow's edge crosses x0
+    edge = int(cast_edge(x0, size, 0.5))
     soft = ink.ink_in((x0, edge - h // 10, x0 + w // 10, edge + h // 10))
     assert float(soft.mean()) < 0.01
     assert float((soft > 0.5).mean()) < 0.005
