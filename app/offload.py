@@ -9,28 +9,31 @@ options -> response) to a *runner*, chosen by ``DIGITS_PREDICT_PROCESSES``:
   process, at most ``DIGITS_PREDICT_THREADS`` at a time (more would only take
   turns holding the GIL). Scale out with ``DIGITS_WORKERS``.
 - ``N >= 1`` -- :class:`ProcessRunner`: a pool of ``N`` processes, each with its
-  own copy of the models, fed from one queue by the serving process. The event
-  loop then never waits for the GIL, and the work is spread evenly over the
-  pool. With uvicorn workers, by contrast, each worker keeps the connections it
+  own copy of the models, fed from one queue by the serving process. Each
+  process talks to the event loop over its own socket pair (a length-prefixed
+  pickle each way), with no executor thread or shared lock between them. The
+  event loop then never waits for the GIL, and the work is spread evenly over
+  the pool. With uvicorn workers, by contrast, each worker keeps the connections it
   happened to accept: 16 keep-alive clients arriving together were split 11 to 5
   or worse, and the busier worker set the tail latency.
 
 A pool process that dies (killed, out of memory) fails only the requests it held,
-with a 503 that says to retry, and the pool is rebuilt for the next request.
+with a 503 that says to retry, and a new one is started in the background.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import io
 import logging
 import multiprocessing
-import os
-import time
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+import pickle
+import signal
+import socket
+import struct
+from collections.abc import Callable, Coroutine
 from typing import Any, Protocol, TypeVar
 
 import anyio
@@ -79,6 +82,9 @@ class ThreadRunner:
 
 # -- the pool's side --------------------------------------------------------------------
 _models: ModelRegistry | None = None  # in a pool process: its own copy of the models
+#: Each message on a pool process's socket: a 4-byte big-endian length, then a pickle.
+_HEADER = struct.Struct("!I")
+_READY = "ready"
 
 
 def _load_in_worker(settings: Settings) -> None:
@@ -100,63 +106,195 @@ def _warm_up_png() -> bytes:
     return buffer.getvalue()
 
 
-def _process_id() -> int:
-    """The pid of the pool process that ran this (briefly busy, so others get a turn)."""
-    time.sleep(0.02)
-    return os.getpid()
+def _frame(payload: object) -> bytes:
+    data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+    return _HEADER.pack(len(data)) + data
 
 
-def _work_in_worker(work: Work[Result], model: str, data: Any, options: Any) -> Result:
-    assert _models is not None, "the pool's initializer loads the models"
-    return work(_models.get(model), data, options)
+def _receive_exactly(sock: socket.socket, size: int) -> bytes | None:
+    """``size`` bytes from a blocking socket; ``None`` when the other end closed it."""
+    chunks, missing = [], size
+    while missing:
+        chunk = sock.recv(min(missing, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        missing -= len(chunk)
+    return b"".join(chunks)
+
+
+def _outcome(work: Work[Any], model: str, data: Any, options: Any) -> tuple[bool, Any]:
+    """``(True, answer)``, or ``(False, exception)`` with an exception that pickles."""
+    assert _models is not None, "the pool process loads the models first"
+    try:
+        return True, work(_models.get(model), data, options)
+    except Exception as exc:
+        try:
+            pickle.dumps(exc)
+        except Exception:
+            return False, RuntimeError(f"{type(exc).__name__}: {exc}")
+        return False, exc
+
+
+def _serve(settings: Settings, sock: socket.socket) -> None:
+    """A pool process: load the models, say so, then answer requests until the server
+    closes the socket (or goes away). Ctrl-C is the server's to handle: it then closes
+    the socket."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _load_in_worker(settings)
+    with sock:
+        sock.sendall(_frame(_READY))
+        while (header := _receive_exactly(sock, _HEADER.size)) is not None:
+            message = _receive_exactly(sock, _HEADER.unpack(header)[0])
+            if message is None:
+                return
+            sock.sendall(_frame(_outcome(*pickle.loads(message))))
+
+
+class PoolProcess:
+    """One prediction process, the server's end of the socket to it, and the requests
+    it holds (answered in the order they were sent)."""
+
+    def __init__(self, settings: Settings) -> None:
+        ours, theirs = socket.socketpair()
+        context = multiprocessing.get_context("spawn")  # not a fork of a threaded server
+        self.process = context.Process(target=_serve, args=(settings, theirs), daemon=True)
+        self.process.start()
+        theirs.close()
+        self.socket = ours
+        self.streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+        self.pending: collections.deque[asyncio.Future[Any]] = collections.deque()
+
+    async def connect(self) -> None:
+        """Open the streams and wait for the process to have loaded its models."""
+        self.streams = await asyncio.open_connection(sock=self.socket)
+        if await self.reply() != _READY:
+            raise RuntimeError("a prediction process did not start")
+
+    def send(self, message: bytes, future: asyncio.Future[Any]) -> None:
+        assert self.streams is not None, "connect() first"
+        self.streams[1].write(message)
+        self.pending.append(future)
+
+    async def reply(self) -> Any:
+        """The next answer; ``IncompleteReadError`` when the process has gone."""
+        assert self.streams is not None, "connect() first"
+        reader = self.streams[0]
+        (size,) = _HEADER.unpack(await reader.readexactly(_HEADER.size))
+        return pickle.loads(await reader.readexactly(size))
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Close the socket (the process then exits) and wait; kill it if it hangs."""
+        if self.streams is not None:
+            self.streams[1].close()
+        self.socket.close()
+        self.process.join(timeout)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
 
 
 class ProcessRunner:
-    """Work in a pool of ``processes`` processes that each load the models once.
+    """Work in ``processes`` processes that each load the models once, fed from one queue.
 
-    The processes are fresh interpreters (``spawn``, not forks of a server with
-    running threads); :meth:`start` waits until every one has loaded its models,
-    before the server reports healthy.
+    Requests wait in one first-come-first-served line. A request goes to an idle
+    process if there is one, else to the least busy process as its next job
+    (``QUEUED_PER_PROCESS`` in all), so a process never waits for the server between
+    two jobs. The processes are fresh interpreters (``spawn``, not forks of a server
+    with running threads); :meth:`start` waits until every one has loaded its models,
+    before the server reports healthy. A process that dies is replaced in the
+    background; the requests it held get :class:`WorkerLostError` (a 503: retry).
     """
+
+    QUEUED_PER_PROCESS = 2
 
     def __init__(self, settings: Settings, processes: int) -> None:
         self.settings, self.processes = settings, processes
-        self.pool = self._new_pool()
+        self.members: list[PoolProcess] = []
+        self.waiting: collections.deque[tuple[bytes, asyncio.Future[Any]]] = collections.deque()
+        self.tasks: set[asyncio.Task[Any]] = set()
 
-    def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
-            self.processes,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_load_in_worker,
-            initargs=(self.settings,),
-        )
+    @property
+    def pids(self) -> list[int]:
+        return [pid for member in self.members if (pid := member.process.pid) is not None]
 
     async def start(self) -> None:
         """Start every process and wait until each has loaded its models."""
-        seen: set[int] = set()
         with anyio.fail_after(START_TIMEOUT_S):
-            while len(seen) < self.processes:
-                calls = [self.pool.submit(_process_id) for _ in range(self.processes)]
-                seen.update(await asyncio.gather(*map(asyncio.wrap_future, calls)))
+            await asyncio.gather(*(self._add() for _ in range(self.processes)))
+
+    async def _add(self) -> None:
+        member = await anyio.to_thread.run_sync(PoolProcess, self.settings)
+        try:
+            await member.connect()
+        except BaseException:
+            await anyio.to_thread.run_sync(member.stop)
+            raise
+        self.members.append(member)
+        self._background(self._answers(member))
+        self._dispatch()
+
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
     async def run(self, work: Work[Result], model: ServedModel, data: Any, options: Any) -> Result:
-        pool = self.pool
-        try:
-            future = pool.submit(_work_in_worker, work, model.name, data, options)
-            return await asyncio.wrap_future(future)
-        except BrokenProcessPool as exc:
-            self._replace(pool)
-            raise WorkerLostError(WorkerLostError.detail) from exc
+        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        self.waiting.append((_frame((work, model.name, data, options)), future))
+        self._dispatch()
+        return await future
 
-    def _replace(self, broken: ProcessPoolExecutor) -> None:
-        if self.pool is broken:  # the first request to notice rebuilds it
-            logger.error("a prediction process died; starting a new pool")
-            broken.shutdown(wait=False, cancel_futures=True)
-            self.pool = self._new_pool()
+    def _dispatch(self) -> None:
+        """Hand waiting requests to the least busy processes that can take one."""
+        while self.waiting:
+            member = min(self.members, key=lambda m: len(m.pending), default=None)
+            if member is None or len(member.pending) >= self.QUEUED_PER_PROCESS:
+                return
+            message, future = self.waiting.popleft()
+            if not future.done():  # a request whose client has gone is dropped here
+                member.send(message, future)
+
+    async def _answers(self, member: PoolProcess) -> None:
+        """Pass each answer of ``member`` to its request, until the process goes."""
+        try:
+            while True:
+                done, answer = await member.reply()
+                future = member.pending.popleft()
+                if not future.done():
+                    (future.set_result if done else future.set_exception)(answer)
+                self._dispatch()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            self._lost(member)
+
+    def _lost(self, member: PoolProcess) -> None:
+        if member not in self.members:  # closing
+            return
+        logger.error("a prediction process died; starting a new one")
+        self.members.remove(member)
+        for future in member.pending:
+            if not future.done():
+                future.set_exception(WorkerLostError(WorkerLostError.detail))
+        member.stop(timeout=0)
+        self._background(self._add())
+        self._dispatch()
 
     async def close(self) -> None:
-        """Drop queued work, let running work finish, and wait for the processes to exit."""
-        await anyio.to_thread.run_sync(lambda: self.pool.shutdown(wait=True, cancel_futures=True))
+        """Let the work the processes hold finish, then stop them and wait for them."""
+        held = [future for member in self.members for future in member.pending]
+        await asyncio.gather(*held, return_exceptions=True)
+        for _message, future in self.waiting:
+            future.cancel()
+        members, self.members = self.members, []
+        for task in list(self.tasks):
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await anyio.to_thread.run_sync(_stop_all, members)
+
+
+def _stop_all(members: list[PoolProcess]) -> None:
+    for member in members:
+        member.stop()
 
 
 async def start_runner(settings: Settings) -> Runner:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import signal
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
@@ -14,6 +15,7 @@ import pytest
 from api_images import blank_png, digit_png
 from fastapi.testclient import TestClient
 
+from app import api
 from app.offload import ProcessRunner, ThreadRunner
 from app.settings import Settings
 
@@ -76,10 +78,37 @@ def test_the_pool_takes_requests_side_by_side(pool_client: TestClient, client: T
     assert [a["digit"] for a in answers] == expected * 3
 
 
-def test_a_dead_pool_process_costs_one_retry(pool_client: TestClient) -> None:
+class Crash:
+    """Unpickling it ends the process that does so: a pool process dying mid-request."""
+
+    def __reduce__(self) -> tuple[Callable[[int], None], tuple[int]]:
+        return os._exit, (7,)
+
+
+def test_a_pool_process_dying_mid_request_costs_one_retry(
+    pool_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     runner: ProcessRunner = pool_client.app.state.runner  # type: ignore[attr-defined]
-    victim = next(iter(runner.pool._processes))
-    os.kill(victim, signal.SIGKILL)
-    answers = [post_png(pool_client, digit_png(3)) for _ in range(2)]
-    assert answers[0]["http"] == 503 and "retry" in answers[0]["detail"]
-    assert answers[1]["http"] == 200 and answers[1]["digit"] == 3
+    before = set(runner.pids)
+    with monkeypatch.context() as patch:
+        patch.setattr(api, "predict_digit", Crash())  # the work sent to the pool
+        lost = pool_client.post("/predict", files={"file": ("d.png", digit_png(3), "image/png")})
+    assert lost.status_code == 503 and "retry" in lost.json()["detail"]
+    assert lost.headers["retry-after"] == "1"
+    answers = [post_png(pool_client, digit_png(3)) for _ in range(4)]
+    assert [(a["http"], a["digit"]) for a in answers] == [(200, 3)] * 4
+    assert len(before - set(runner.pids)) == 1  # the dead one is gone
+
+
+def test_a_pool_process_found_dead_while_idle_is_skipped(pool_client: TestClient) -> None:
+    runner: ProcessRunner = pool_client.app.state.runner  # type: ignore[attr-defined]
+    victim = runner.members[0]
+    os.kill(victim.process.pid, signal.SIGKILL)
+    victim.process.join(10)
+    answers = [post_png(pool_client, digit_png(3)) for _ in range(4)]
+    assert [(a["http"], a["digit"]) for a in answers] == [(200, 3)] * 4
+    assert victim not in runner.members
+    deadline = time.monotonic() + 60
+    while len(runner.pids) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(runner.pids) == 2  # replaced
