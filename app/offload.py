@@ -33,7 +33,7 @@ import pickle
 import signal
 import socket
 import struct
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, Protocol, TypeVar
 
 import anyio
@@ -213,6 +213,7 @@ class ProcessRunner:
         self.members: list[PoolProcess] = []
         self.waiting: collections.deque[tuple[bytes, asyncio.Future[Any]]] = collections.deque()
         self.tasks: set[asyncio.Task[Any]] = set()
+        self.starting = 0  # processes being started
 
     @property
     def pids(self) -> list[int]:
@@ -224,12 +225,16 @@ class ProcessRunner:
             await asyncio.gather(*(self._add() for _ in range(self.processes)))
 
     async def _add(self) -> None:
-        member = await anyio.to_thread.run_sync(PoolProcess, self.settings)
+        self.starting += 1
         try:
-            await member.connect()
-        except BaseException:
-            await anyio.to_thread.run_sync(member.stop)
-            raise
+            member = await anyio.to_thread.run_sync(PoolProcess, self.settings)
+            try:
+                await member.connect()
+            except BaseException:
+                await anyio.to_thread.run_sync(member.stop)
+                raise
+        finally:
+            self.starting -= 1
         self.members.append(member)
         self._background(self._answers(member))
         self._dispatch()
@@ -242,6 +247,8 @@ class ProcessRunner:
     async def run(self, work: Work[Result], model: ServedModel, data: Any, options: Any) -> Result:
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self.waiting.append((_frame((work, model.name, data, options)), future))
+        if not self.members and not self.starting:  # every process lost, none starting
+            self._background(self._replace())
         self._dispatch()
         return await future
 
@@ -272,12 +279,21 @@ class ProcessRunner:
             return
         logger.error("a prediction process died; starting a new one")
         self.members.remove(member)
-        for future in member.pending:
-            if not future.done():
-                future.set_exception(WorkerLostError(WorkerLostError.detail))
+        _fail(member.pending)
         member.stop(timeout=0)
-        self._background(self._add())
+        self._background(self._replace())
         self._dispatch()
+
+    async def _replace(self) -> None:
+        """A new process for a lost one; if none can start and none is left, the
+        waiting requests get a 503 too (the next request tries again)."""
+        try:
+            await self._add()
+        except Exception as exc:
+            logger.error("could not start a prediction process: %s", exc)
+            if not self.members:
+                _fail(future for _message, future in self.waiting)
+                self.waiting.clear()
 
     async def close(self) -> None:
         """Let the work the processes hold finish, then stop them and wait for them."""
@@ -290,6 +306,12 @@ class ProcessRunner:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         await anyio.to_thread.run_sync(_stop_all, members)
+
+
+def _fail(futures: Iterable[asyncio.Future[Any]]) -> None:
+    for future in futures:
+        if not future.done():
+            future.set_exception(WorkerLostError(WorkerLostError.detail))
 
 
 def _stop_all(members: list[PoolProcess]) -> None:

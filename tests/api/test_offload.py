@@ -10,6 +10,7 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from api_images import blank_png, digit_png
@@ -112,3 +113,23 @@ def test_a_pool_process_found_dead_while_idle_is_skipped(pool_client: TestClient
     while len(runner.pids) < 2 and time.monotonic() < deadline:
         time.sleep(0.1)
     assert len(runner.pids) == 2  # replaced
+
+
+def test_while_no_process_can_start_requests_get_a_503(
+    pool_client: TestClient, tmp_path: Path
+) -> None:
+    """Every process lost and the weights gone meanwhile: a clear 503, not a request
+    waiting for ever; once the weights are back, the next request starts a process."""
+    runner: ProcessRunner = pool_client.app.state.runner  # type: ignore[attr-defined]
+    good = runner.settings
+    runner.settings = replace(good, weights_path=tmp_path / "missing.json")
+    try:
+        for member in list(runner.members):
+            os.kill(member.process.pid, signal.SIGKILL)
+            member.process.join(10)
+        answer = post_png(pool_client, digit_png(3))
+        assert answer["http"] == 503 and "retry" in answer["detail"]
+    finally:
+        runner.settings = good
+    answer = post_png(pool_client, digit_png(3))
+    assert (answer["http"], answer["digit"]) == (200, 3)
