@@ -57,6 +57,11 @@ CORNER_CONTACT = 0.5
 FAINT_HEIGHT = 0.05
 FAINT_SHARE = 0.8
 FAINT_SPAN = 0.7
+#: A digit running off one side of the image is at most this much longer than wide (or
+#: wider than long; a printed line running into a border is far longer), and its strokes
+#: cover at most this share of its box (a wedge of shade covers about half).
+CUT_DIGIT_ASPECT = 3.0
+CUT_DIGIT_FILL = 0.4
 #: A separate bar at most this high for its width, at least this wide for the rest of the
 #: digit, and under it (overlapping at most this share of its height) is an underline.
 UNDERLINE_FLAT = 0.2
@@ -157,19 +162,19 @@ def faint_writing(mask: Array, regions: list[Region]) -> bool:
     the borders, and are more than a speck.
 
     Printed grid lines and the shading of a page can be as dark as pencil. They run
-    into the borders (no ink but specks may); once the lines are dropped, what is
-    left of them as "digits" is a small part of the ink, or, when the lines break
-    into fragments, a lattice over most of the page. Pencil on squared paper is
-    then not told from the grid, as before.
+    into the borders (no ink but specks may, and a digit the photo's frame cuts
+    off); once the lines are dropped, what is left of them as "digits" is a small
+    part of the ink, or, when the lines break into fragments, a lattice over most
+    of the page. Pencil on squared paper is then not told from the grid, as before.
     """
     parts = label_components(mask)
     if not regions or not parts.count:
         return False
     limit = speck_limit(parts, list(range(parts.count)))
     clear = not any(
-        touches_border(box, parts.shape)
-        for box, area in zip(parts.boxes, parts.areas, strict=True)
-        if area >= limit
+        touches_border(parts.boxes[i], parts.shape) and not _cut_digit(parts, i, regions)
+        for i in range(parts.count)
+        if parts.areas[i] >= limit
     )
     held = sum(int(np.count_nonzero(r.mask & mask)) for r in regions)
     x0, y0, x1, y1 = _box_of(np.array([r.box for r in regions]))
@@ -177,6 +182,20 @@ def faint_writing(mask: Array, regions: list[Region]) -> bool:
     page = x1 - x0 > FAINT_SPAN * w and y1 - y0 > FAINT_SPAN * h
     tall = y1 - y0 >= FAINT_HEIGHT * min(h, w)
     return clear and not page and tall and held >= FAINT_SHARE * int(np.count_nonzero(mask))
+
+
+def _cut_digit(parts: Components, i: int, regions: list[Region]) -> bool:
+    """Component ``i`` is part of a digit found, made of strokes in a digit's shape, and
+    runs off one side of the image only (a pencil digit the photo's frame cut)."""
+    x0, y0, x1, y1 = (int(v) for v in parts.boxes[i])
+    h, w = parts.shape
+    sides = (x0 == 0) + (y0 == 0) + (x1 == w) + (y1 == h)
+    long, short = max(x1 - x0, y1 - y0), min(x1 - x0, y1 - y0)
+    filled = int(parts.areas[i]) > CUT_DIGIT_FILL * long * short
+    if sides != 1 or long > CUT_DIGIT_ASPECT * short or filled:
+        return False
+    own = parts.mask([i])
+    return any(bool((r.mask & own).any()) for r in regions)
 
 
 def digit_region(mask: Array, photo: bool = False) -> Region | None:

@@ -189,6 +189,20 @@ def test_pencil_grey_writing_is_read() -> None:
     assert abs(x - bx) < 15 and abs(y - by) < 15 and abs(w - bw) < 30 and abs(h - bh) < 30
 
 
+@pytest.mark.parametrize("digit", list("0237"))
+def test_pencil_grey_writing_cut_by_the_frame_is_read(digit: str) -> None:
+    """A pencil digit running off the bottom of the photo: its ink touches the border,
+    as printed lines do, but it is a digit's strokes, and it is read."""
+    strokes = place(strokes_for(digit), (450, 640, 240, 300))  # 40 px below the frame
+    photo = photo_of([strokes], width=16, ink=(176, 172, 162), shadow=30, noise=3)
+    prepared = prepare_digit(load_image(photo.data))
+    assert not prepared.empty, prepared.reason
+    x, y, w, h = prepared.pieces[0].box
+    bx, by, bw, bh = photo.ink_boxes[0]  # inside the frame
+    assert y + h == by + bh == 900
+    assert abs(x - bx) < 15 and abs(y - by) < 15 and abs(w - bw) < 30
+
+
 @pytest.mark.parametrize("cast_at", [0.5, 0.3])
 @pytest.mark.parametrize("digit", list("0347"))
 def test_writing_under_a_sharp_shadow_is_read(digit: str, cast_at: float) -> None:
