@@ -33,6 +33,7 @@ import pickle
 import signal
 import socket
 import struct
+import sys
 from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, Protocol, TypeVar
 
@@ -42,7 +43,7 @@ from PIL import Image, ImageDraw
 from app.errors import InputError
 from app.inputs import ImageBytes
 from app.predictor import Options, predict_digit
-from app.registry import ModelRegistry, ServedModel, load_models
+from app.registry import ModelLoadError, ModelRegistry, ServedModel, load_models
 from app.settings import Settings
 
 logger = logging.getLogger("digits.server")
@@ -141,7 +142,11 @@ def _serve(settings: Settings, sock: socket.socket) -> None:
     closes the socket (or goes away). Ctrl-C is the server's to handle: it then closes
     the socket."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _load_in_worker(settings)
+    try:
+        _load_in_worker(settings)
+    except ModelLoadError as exc:  # one line for the server's log, not a traceback
+        print(f"digits: a prediction process cannot start: {exc}", file=sys.stderr)
+        sys.exit(1)
     with sock:
         sock.sendall(_frame(_READY))
         while (header := _receive_exactly(sock, _HEADER.size)) is not None:
@@ -168,8 +173,12 @@ class PoolProcess:
     async def connect(self) -> None:
         """Open the streams and wait for the process to have loaded its models."""
         self.streams = await asyncio.open_connection(sock=self.socket)
-        if await self.reply() != _READY:
-            raise RuntimeError("a prediction process did not start")
+        try:
+            ready = await self.reply()
+        except asyncio.IncompleteReadError:
+            ready = None
+        if ready != _READY:
+            raise RuntimeError("a prediction process exited before it was ready")
 
     def send(self, message: bytes, future: asyncio.Future[Any]) -> None:
         assert self.streams is not None, "connect() first"
