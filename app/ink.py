@@ -62,6 +62,10 @@ OFF_PAGE = 0.6
 SHADOWED_INK = 0.6
 #: ... over at least this share of the region.
 SHADOWED_INK_SHARE = 0.002
+#: A block darker than this fraction of its brightest neighbour is at a sharp step of the
+#: paper's light (a cast shadow's edge; vignetting changes far more slowly). Not for light
+#: ink: on a dark board, fat chalk strokes lower blocks that much.
+SHARP_STEP = 0.8
 #: A photo's darker half holds writing when this share of it is that much darker.
 DARK_WRITING_SHARE = 0.01
 #: Light departures wider than this fraction of the shorter side ...
@@ -381,8 +385,11 @@ def paper_grid(small: Array, block: int, photo: bool) -> tuple[Array, Array]:
     return np.where(covered, closed, level), off
 
 
-def sharpen_steps(paper: Array, small: Array, grid: Array, block: int) -> Array:
-    """The paper, exact along sharp steps of its brightness (the edge of a cast shadow).
+def sharpen_steps(
+    paper: Array, small: Array, grid: Array, block: int, ratio: float = OFF_PAGE
+) -> Array:
+    """The paper, exact along sharp steps of its brightness (the edge of a cast shadow):
+    blocks darker than ``ratio`` times their brightest neighbour.
 
     The block grid is smooth: next to a sharp step, the bright side's level spills
     into the dark side, whose paper then reads as ink, in a band of saw teeth along
@@ -395,7 +402,7 @@ def sharpen_steps(paper: Array, small: Array, grid: Array, block: int) -> Array:
     square, which the closing would fill in as lit paper, a wedge of false ink. (Not
     inside the page, where a stroke touching the shadow would be taken for shadow.)
     """
-    steps = grid < OFF_PAGE * _filter3(grid, np.maximum)
+    steps = grid < ratio * _filter3(grid, np.maximum)
     if not steps.any():
         return paper
     near = _cover(_filter3(steps.astype(np.uint8), np.maximum), block, small.shape)
@@ -509,7 +516,7 @@ def analyse_at(grey: Image.Image, scale: int) -> InkMap:
     block = block_size(small.shape)
     grid, off = paper_grid(small, block, photo)
     smooth = upsample(grid, block, small.shape)
-    sharp = sharpen_steps(smooth, small, grid, block)
+    sharp = sharpen_steps(smooth, small, grid, block, OFF_PAGE if light else SHARP_STEP)
     ink = ink_from(small, sharp)
     if off.any():
         # only the off blocks' own ink: a digit ending beside them is on the page
