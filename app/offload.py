@@ -131,7 +131,7 @@ def _outcome(work: Work[Any], model: str, data: Any, options: Any) -> tuple[bool
         return True, work(_models.get(model), data, options)
     except Exception as exc:
         try:
-            pickle.dumps(exc)
+            pickle.loads(pickle.dumps(exc))  # the server must be able to read it back
         except Exception:
             return False, RuntimeError(f"{type(exc).__name__}: {exc}")
         return False, exc
@@ -282,11 +282,14 @@ class ProcessRunner:
                 self._dispatch()
         except (ConnectionError, asyncio.IncompleteReadError):
             self._lost(member)
+        except Exception:  # an answer that cannot be read: this process is no use now
+            logger.exception("unreadable answer from a prediction process")
+            self._lost(member)
 
     def _lost(self, member: PoolProcess) -> None:
         if member not in self.members:  # closing
             return
-        logger.error("a prediction process died; starting a new one")
+        logger.error("lost a prediction process; starting a new one")
         self.members.remove(member)
         _fail(member.pending)
         member.stop(timeout=0)

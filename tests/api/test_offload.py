@@ -11,12 +11,13 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from api_images import blank_png, digit_png
 from fastapi.testclient import TestClient
 
-from app import api
+from app import api, offload
 from app.offload import ProcessRunner, ThreadRunner
 from app.settings import Settings
 
@@ -136,3 +137,23 @@ def test_while_no_process_can_start_requests_get_a_503(
         time.sleep(0.05)
     answer = post_png(pool_client, digit_png(3))
     assert (answer["http"], answer["digit"]) == (200, 3)
+
+
+class TwoPartError(Exception):
+    """An exception pickle cannot rebuild (its ``__init__`` wants two arguments)."""
+
+    def __init__(self, what: str, why: str) -> None:
+        super().__init__(f"{what}: {why}")
+
+
+def raise_two_part_error(model: object, data: object, options: object) -> None:
+    raise TwoPartError("the work", "failed")
+
+
+def test_an_error_the_server_could_not_read_back_arrives_as_its_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(offload, "_models", SimpleNamespace(get=lambda name: None))
+    done, error = offload._outcome(raise_two_part_error, "cnn", None, None)
+    assert not done and isinstance(error, RuntimeError)
+    assert str(error) == "TwoPartError: the work: failed"
