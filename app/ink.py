@@ -66,6 +66,9 @@ SHADOWED_INK_SHARE = 0.002
 #: paper's light (a cast shadow's edge; vignetting changes far more slowly). Not for light
 #: ink: on a dark board, fat chalk strokes lower blocks that much.
 SHARP_STEP = 0.8
+#: The paper is made exact this many blocks around such steps (one left the ends of a
+#: shadow's edge, where it leaves the image, to the smooth grid).
+STEP_REACH = 2
 #: A photo's darker half holds writing when this share of it is that much darker.
 DARK_WRITING_SHARE = 0.01
 #: Light departures wider than this fraction of the shorter side ...
@@ -393,19 +396,20 @@ def sharpen_steps(
 
     The block grid is smooth: next to a sharp step, the bright side's level spills
     into the dark side, whose paper then reads as ink, in a band of saw teeth along
-    the edge. Around such steps the paper is at most the image's grey closing (a
-    maximum then a minimum over a block-sized square), which keeps a step where it
-    is while filling in strokes narrower than a block. Wider strokes stay dark in the
-    closing; the paper is never taken darker than the shadow, the darkest block
-    level around. Near the image's border the closing is reconstructed down towards
-    the image: a shadow leaving the image at a slant ends in a tip narrower than the
-    square, which the closing would fill in as lit paper, a wedge of false ink. (Not
-    inside the page, where a stroke touching the shadow would be taken for shadow.)
+    the edge. Within ``STEP_REACH`` blocks of such steps the paper is at most the
+    image's grey closing (a maximum then a minimum over a block-sized square), which
+    keeps a step where it is while filling in strokes narrower than a block. Wider
+    strokes stay dark in the closing; the paper is never taken darker than the
+    shadow, the darkest block level around. Near the image's border the closing is
+    reconstructed down towards the image: a shadow leaving the image at a slant ends
+    in a tip narrower than the square, which the closing would fill in as lit paper,
+    a wedge of false ink. (Not inside the page, where a stroke touching the shadow
+    would be taken for shadow.)
     """
     steps = grid < ratio * _filter3(grid, np.maximum)
     if not steps.any():
         return paper
-    near = _cover(_filter3(steps.astype(np.uint8), np.maximum), block, small.shape)
+    near = _cover(_filter3(steps.astype(np.uint8), np.maximum, STEP_REACH), block, small.shape)
     closed = closing(small, max(1, block // 2))
     rim = np.ones(small.shape, dtype=bool)
     rim[block:-block, block:-block] = False

@@ -272,7 +272,7 @@ def test_no_false_ink_along_a_sharp_shadows_edge(size: tuple[int, int]) -> None:
     ("cast", "cast_at"),
     [
         *[(0.5, 0.35), (0.5, 0.5), (0.5, 0.65), (0.65, 0.5), (0.65, 0.65)],  # the tips
-        *[(0.25, 0.35), (0.25, 0.5), (0.35, 0.2), (0.35, 0.35)],  # fainter shadows
+        *[(0.25, 0.35), (0.25, 0.5), (0.35, 0.2), (0.35, 0.35), (0.35, 0.5)],  # fainter
     ],
 )
 def test_a_blank_page_under_a_sharp_shadow_is_empty(cast: float, cast_at: float) -> None:
