@@ -411,9 +411,10 @@ def sharpen_steps(
         return paper
     near = _cover(_filter3(steps.astype(np.uint8), np.maximum, STEP_REACH), block, small.shape)
     closed = closing(small, max(1, block // 2))
-    rim = np.ones(small.shape, dtype=bool)
+    rim = near.copy()  # the border's band of the zone where ``closed`` is used
     rim[block:-block, block:-block] = False
-    closed = np.where(rim, reconstruct_dark(closed, small, 2 * block), closed)
+    if rim.any():
+        closed = np.where(rim, reconstruct_dark(closed, small, 2 * block), closed)
     shadow = upsample(_filter3(grid, np.minimum), block, small.shape)
     return np.where(near, np.minimum(paper, np.maximum(closed, shadow)), paper)
 
