@@ -297,13 +297,13 @@ class ProcessRunner:
         self._dispatch()
 
     async def _replace(self) -> None:
-        """A new process for a lost one; if none can start and none is left, the
-        waiting requests get a 503 too (the next request tries again)."""
+        """A new process for a lost one; if none can start, none is left and none is
+        starting, the waiting requests get a 503 too (the next request tries again)."""
         try:
             await self._add()
         except Exception as exc:
             logger.error("could not start a prediction process: %s", exc)
-            if not self.members:
+            if not self.members and not self.starting:
                 _fail(future for _message, future in self.waiting)
                 self.waiting.clear()
 

@@ -18,7 +18,7 @@ from api_images import blank_png, digit_png
 from fastapi.testclient import TestClient
 
 from app import api, offload
-from app.offload import ProcessRunner, ThreadRunner
+from app.offload import PoolProcess, ProcessRunner, ThreadRunner
 from app.settings import Settings
 
 
@@ -87,6 +87,17 @@ class Crash:
         return os._exit, (7,)
 
 
+def kill(member: PoolProcess) -> None:
+    os.kill(member.process.pid, signal.SIGKILL)
+    member.process.join(10)
+
+
+def wait_until(done: Callable[[], bool], seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not done() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def test_a_pool_process_dying_mid_request_costs_one_retry(
     pool_client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -105,14 +116,11 @@ def test_a_pool_process_dying_mid_request_costs_one_retry(
 def test_a_pool_process_found_dead_while_idle_is_skipped(pool_client: TestClient) -> None:
     runner: ProcessRunner = pool_client.app.state.runner  # type: ignore[attr-defined]
     victim = runner.members[0]
-    os.kill(victim.process.pid, signal.SIGKILL)
-    victim.process.join(10)
+    kill(victim)
     answers = [post_png(pool_client, digit_png(3)) for _ in range(4)]
     assert [(a["http"], a["digit"]) for a in answers] == [(200, 3)] * 4
     assert victim not in runner.members
-    deadline = time.monotonic() + 60
-    while len(runner.pids) < 2 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_until(lambda: len(runner.pids) == 2)
     assert len(runner.pids) == 2  # replaced
 
 
@@ -126,15 +134,12 @@ def test_while_no_process_can_start_requests_get_a_503(
     runner.settings = replace(good, weights_path=tmp_path / "missing.json")
     try:
         for member in list(runner.members):
-            os.kill(member.process.pid, signal.SIGKILL)
-            member.process.join(10)
+            kill(member)
         answer = post_png(pool_client, digit_png(3))
         assert answer["http"] == 503 and "retry" in answer["detail"]
     finally:
         runner.settings = good
-    deadline = time.monotonic() + 60
-    while runner.starting and time.monotonic() < deadline:  # the starts still failing
-        time.sleep(0.05)
+    wait_until(lambda: not runner.starting)  # the starts still failing
     answer = post_png(pool_client, digit_png(3))
     assert (answer["http"], answer["digit"]) == (200, 3)
 
