@@ -69,6 +69,7 @@ USER 10001:10001
 #   DIGITS_MAX_BATCH_FILES 32              most files in one /predict/batch
 #   DIGITS_PREDICT_THREADS 1               predictions a worker runs at once
 #   DIGITS_PREDICT_PROCESSES 0             >0: a pool of prediction processes per worker
+#   DIGITS_PREDICT_NICE    10              the pool's lower CPU priority (0: the same)
 #   DIGITS_CORS_ORIGINS    -               origins allowed to call the API (off)
 #   DIGITS_ACCESS_LOG      true            one JSON log line per request
 ENV PATH=/opt/venv/bin:$PATH \

@@ -35,6 +35,11 @@ Variable                       Default                Meaning
                                                       processes fed by one queue, so one
                                                       worker uses ``N`` cores evenly
                                                       (``app.offload``).
+``DIGITS_PREDICT_NICE``        ``10``                 How much lower the pool processes' CPU
+                                                      priority is than the serving process's
+                                                      (``nice``, 0..19), so the event loop
+                                                      never waits behind a prediction. ``0``
+                                                      on a host shared with busier programs.
 ``DIGITS_CORS_ORIGINS``        (empty: CORS off)      Comma-separated origins allowed to call
                                                       the API from a browser; ``*`` for any.
 ``DIGITS_LOG_LEVEL``           ``info``               ``debug``, ``info``, ``warning``, ``error``.
@@ -66,6 +71,7 @@ DEFAULT_MODEL_NAMES = ("cnn", "mlp")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 PREFIX = "DIGITS_"
 MAX_PROCESSES = 64
+MAX_NICE = 19
 
 T = TypeVar("T")
 
@@ -88,6 +94,7 @@ class Settings:
     max_batch_files: int = 32
     predict_threads: int = 1
     predict_processes: int = 0
+    predict_nice: int = 10
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
     log_level: str = "info"
     access_log: bool = True
@@ -116,8 +123,9 @@ class Settings:
             max_batch_files=read.value("MAX_BATCH_FILES", _positive_int, cls.max_batch_files),
             predict_threads=read.value("PREDICT_THREADS", _positive_int, cls.predict_threads),
             predict_processes=read.value(
-                "PREDICT_PROCESSES", _process_count, cls.predict_processes
+                "PREDICT_PROCESSES", _between(0, MAX_PROCESSES), cls.predict_processes
             ),
+            predict_nice=read.value("PREDICT_NICE", _between(0, MAX_NICE), cls.predict_nice),
             cors_origins=read.value("CORS_ORIGINS", _origins, ()),
             log_level=read.value("LOG_LEVEL", _log_level, cls.log_level),
             access_log=read.value("ACCESS_LOG", _boolean, cls.access_log),
@@ -159,11 +167,16 @@ def _positive_int(raw: str) -> int:
     return value
 
 
-def _process_count(raw: str) -> int:
-    value = _whole_number(raw)
-    if not 0 <= value <= MAX_PROCESSES:
-        raise ValueError(f"expected a number from 0 to {MAX_PROCESSES}")
-    return value
+def _between(low: int, high: int) -> Callable[[str], int]:
+    """A parser of whole numbers from ``low`` to ``high``."""
+
+    def parse(raw: str) -> int:
+        value = _whole_number(raw)
+        if not low <= value <= high:
+            raise ValueError(f"expected a number from {low} to {high}")
+        return value
+
+    return parse
 
 
 def _port(raw: str) -> int:

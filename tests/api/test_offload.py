@@ -40,6 +40,16 @@ def test_the_settings_choose_the_runner(pool_client: TestClient, client: TestCli
     assert isinstance(client.app.state.runner, ThreadRunner)  # type: ignore[attr-defined]
 
 
+def test_pool_processes_run_at_a_lower_priority_than_the_server(
+    pool_client: TestClient, api_settings: Settings
+) -> None:
+    runner: ProcessRunner = pool_client.app.state.runner  # type: ignore[attr-defined]
+    server = os.getpriority(os.PRIO_PROCESS, 0)
+    pool = [os.getpriority(os.PRIO_PROCESS, pid) for pid in runner.pids]
+    expected = min(server + api_settings.predict_nice, 19)
+    assert api_settings.predict_nice > 0 and pool and set(pool) == {expected}
+
+
 @pytest.mark.parametrize("path", ["/predict", "/predict/number"])
 def test_a_pool_answers_as_threads_do(
     pool_client: TestClient, client: TestClient, path: str
