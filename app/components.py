@@ -36,18 +36,21 @@ class Components:
 
     def mask(self, ids: np.ndarray | list[int]) -> np.ndarray:
         """The boolean mask of the components ``ids``."""
-        keep = np.isin(self.run_label, np.asarray(ids, dtype=np.int64))
+        chosen = np.zeros(self.count, dtype=bool)
+        chosen[np.asarray(ids, dtype=np.int64)] = True
+        keep = chosen[self.run_label]
         return paint_runs(self.shape, self.rows[keep], self.starts[keep], self.ends[keep])
 
 
 def find_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Row, start and end (exclusive) of every horizontal run, in row-major order."""
-    padded = np.zeros((mask.shape[0], mask.shape[1] + 2), dtype=np.int8)
+    height, width = mask.shape
+    padded = np.zeros((height, width + 2), dtype=bool)
     padded[:, 1:-1] = mask
-    step = np.diff(padded, axis=1)
-    rows, starts = np.nonzero(step == 1)
-    _rows, ends = np.nonzero(step == -1)
-    return rows, starts, ends
+    # where a padded row changes value: a run's start, then its end, run after run
+    changes = np.flatnonzero(padded[:, 1:] != padded[:, :-1])
+    rows, columns = np.divmod(changes, width + 1)
+    return rows[0::2], columns[0::2], columns[1::2]
 
 
 def touching_pairs(
