@@ -222,8 +222,8 @@ def digit_region(mask: Array, photo: bool = False) -> Region | None:
             chosen.append(i)
     chosen = [i for i in chosen if not underline(parts, i, chosen)] or chosen
     everything = len(chosen) == parts.count  # (a drawing: no need to paint it again)
-    region = np.asarray(mask, dtype=bool) if everything else parts.mask(chosen)
-    return Region(region, _box_of(parts.boxes[chosen]))
+    painted = np.asarray(mask, dtype=bool) if everything else parts.mask(chosen)
+    return Region(painted, _box_of(parts.boxes[chosen]))
 
 
 def underline(parts: Components, i: int, chosen: list[int]) -> bool:
