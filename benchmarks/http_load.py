@@ -6,8 +6,9 @@ clients, each on its own keep-alive connection, first against ``/health`` and
 then against ``/predict`` with a real 280x280 canvas PNG (an RGBA drawing of a 7,
 like the drawing page sends). Prints for each endpoint the requests per second,
 p50/p95/p99 latency and errors, the ratio of the two throughputs, the server's
-CPU time per request (read from /proc, so it holds even on a busy machine) and
-its peak memory (VmHWM summed over the server's processes), and checks
+CPU time per request (read from /proc, so it holds even on a busy machine), the
+clients' own CPU time per request (they share the machine's cores with the
+server) and its peak memory (VmHWM summed over the server's processes), and checks
 them against the targets: no errors, ``/predict`` at least 25% of ``/health``'s
 throughput, p99 under 50 ms.
 
@@ -249,7 +250,8 @@ def line(name: str, figures: dict[str, float]) -> str:
         f"{name:<9} {figures['requests']:>7.0f} req  {figures['rps']:>8.1f} req/s  "
         f"p50 {figures['p50_ms']:>6.1f} ms  p95 {figures['p95_ms']:>6.1f} ms  "
         f"p99 {figures['p99_ms']:>6.1f} ms  max {figures['max_ms']:>6.1f} ms  "
-        f"errors {figures['errors']:.0f}  server CPU {figures['server_cpu_ms']:.2f} ms/req"
+        f"errors {figures['errors']:.0f}  server CPU {figures['server_cpu_ms']:.2f} ms/req  "
+        f"client CPU {figures['client_cpu_ms']:.2f} ms/req"
     )
 
 
@@ -285,11 +287,13 @@ def main(argv: list[str] | None = None) -> int:
         pids = server_pids(server.pid)
         for path, request in runs.items():
             asyncio.run(drive(port, request, args.concurrency, args.warmup))
-            cpu_before = cpu_seconds(pids)
+            cpu_before, client_before = cpu_seconds(pids), time.process_time()
             result = asyncio.run(drive(port, request, args.concurrency, args.duration))
-            cpu = cpu_seconds(pids) - cpu_before
+            cpu, client_cpu = cpu_seconds(pids) - cpu_before, time.process_time() - client_before
             figures[path], statuses[path] = result.summary(), result.statuses
-            figures[path]["server_cpu_ms"] = 1000 * cpu / max(len(result.latencies_ms), 1)
+            count = max(len(result.latencies_ms), 1)
+            figures[path]["server_cpu_ms"] = 1000 * cpu / count
+            figures[path]["client_cpu_ms"] = 1000 * client_cpu / count
         memory = peak_memory_mb(server_pids(server.pid))
     finally:
         stop_server(server)
