@@ -145,7 +145,7 @@ def lower_priority(steps: int) -> None:
     loop takes every request in and every answer out, runs first when both want a core.
     A prediction is many milliseconds of CPU; the loop's share of a request is a fraction
     of one, and a request it cannot take in waits for a whole time slice (p99 at 16
-    clients: 53 -> 48 ms, benchmarks/http_load.py)."""
+    clients about 4 ms lower in 9 of 10 interleaved runs of benchmarks/http_load.py)."""
     if steps > 0:
         with contextlib.suppress(OSError):  # a platform without nice: same priority
             os.nice(steps)
