@@ -29,15 +29,18 @@ class Components:
     run_label: np.ndarray  # component of each run, 0..count-1
     areas: np.ndarray  # pixels per component
     boxes: np.ndarray  # (count, 4) x0, y0, x1, y1
+    source: np.ndarray  # the labelled mask itself (every component)
 
     @property
     def count(self) -> int:
         return len(self.areas)
 
     def mask(self, ids: np.ndarray | list[int]) -> np.ndarray:
-        """The boolean mask of the components ``ids``."""
+        """The boolean mask of the components ``ids`` (a new array)."""
         chosen = np.zeros(self.count, dtype=bool)
         chosen[np.asarray(ids, dtype=np.int64)] = True
+        if chosen.all():  # a drawing's one digit: no need to paint it again
+            return self.source.copy()
         keep = chosen[self.run_label]
         return paint_runs(self.shape, self.rows[keep], self.starts[keep], self.ends[keep])
 
@@ -99,7 +102,8 @@ def label_components(mask: np.ndarray) -> Components:
         boxes[:, 1] = _reduce(np.minimum, run_label, rows, count, mask.shape[0])
         boxes[:, 2] = _reduce(np.maximum, run_label, ends, count, 0)
         boxes[:, 3] = _reduce(np.maximum, run_label, rows + 1, count, 0)
-    return Components(mask.shape, rows, starts, ends, run_label, areas, boxes)
+    source = np.array(mask, dtype=bool)  # a copy: the caller may change its mask later
+    return Components(mask.shape, rows, starts, ends, run_label, areas, boxes, source)
 
 
 def _reduce(

@@ -221,9 +221,7 @@ def digit_region(mask: Array, photo: bool = False) -> Region | None:
         if major or _near(parts.boxes[i], region, NEAR):
             chosen.append(i)
     chosen = [i for i in chosen if not underline(parts, i, chosen)] or chosen
-    everything = len(chosen) == parts.count  # (a drawing: no need to paint it again)
-    painted = np.asarray(mask, dtype=bool) if everything else parts.mask(chosen)
-    return Region(painted, _box_of(parts.boxes[chosen]))
+    return Region(parts.mask(chosen), _box_of(parts.boxes[chosen]))
 
 
 def underline(parts: Components, i: int, chosen: list[int]) -> bool:

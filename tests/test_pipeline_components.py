@@ -45,6 +45,22 @@ def test_components_match_flood_fill(seed: int) -> None:
     found = sorted(zip(parts.areas.tolist(), map(tuple, parts.boxes.tolist()), strict=True))
     assert found == sorted(zip(areas, boxes, strict=True))
     assert np.array_equal(parts.mask(list(range(parts.count))), mask)
+    painted = np.zeros(shape, dtype=bool)
+    for i in range(parts.count):  # each painted from its runs, none overlapping
+        one = parts.mask([i])
+        assert one.sum() == parts.areas[i] and not (painted & one).any()
+        painted |= one
+    assert np.array_equal(painted, mask)
+
+
+def test_the_mask_of_every_component_is_a_copy_of_the_labelled_mask() -> None:
+    mask = np.zeros((4, 6), dtype=bool)
+    mask[1, 1:3] = mask[2, 4] = True
+    parts = label_components(mask)
+    mask[0, 0] = True  # the caller's mask changes afterwards
+    everything = parts.mask([0, 1])
+    everything[3, 5] = True  # and so does the returned one
+    assert parts.count == 2 and parts.mask([1, 0]).sum() == 3
 
 
 def test_diagonal_neighbours_connect_and_masks_are_separate() -> None:
