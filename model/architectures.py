@@ -150,7 +150,7 @@ PRESETS: dict[str, TrainConfig] = {
     ),
     # the shipped MLP: weights/mlp.json
     "mlp": TrainConfig(
-        hidden=[800],
+        hidden=[1150],
         dropout=0.3,
         optimizer="nesterov",
         lr=0.05,
@@ -158,7 +158,7 @@ PRESETS: dict[str, TrainConfig] = {
         weight_decay=5e-5,
         schedule="cosine",
         warmup=0.5,
-        epochs=40,
+        epochs=60,
         batch_size=128,
         augment=True,
     ),
