@@ -17,6 +17,12 @@ from app.cli import main
 from model.weights import load
 
 REPO = Path(__file__).resolve().parent.parent
+#: ``digits`` as a person runs it in a terminal: Ctrl-C interrupts, even when the tests
+#: themselves run as a background job (whose SIGINT is ignored, and children inherit that).
+CLI_WITH_CTRL_C = (
+    "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "runpy.run_module('app.cli', run_name='__main__')"
+)
 TINY = ["--preset", "relu256", "--hidden", "32", "--train-subset", "1000", "--val-size", "500"]
 
 
@@ -77,7 +83,7 @@ def test_evaluate_names_a_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture
 @pytest.mark.slow
 def test_ctrl_c_saves_the_best_weights_so_far(tmp_path: Path, data_dir: Path) -> None:
     out = tmp_path / "stopped.json"
-    command = [sys.executable, "-m", "app.cli", "train", *TINY, "--epochs", "500", "--quiet"]
+    command = [sys.executable, "-c", CLI_WITH_CTRL_C, "train", *TINY, "--epochs", "500", "--quiet"]
     process = subprocess.Popen(
         [*command, "--out", str(out)],
         stderr=subprocess.PIPE,
