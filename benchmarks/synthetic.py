@@ -11,7 +11,7 @@ A digit is redrawn in one of two ways:
   a sharp, anti-aliased edge, keeping its own stroke widths;
 - ``pen_alpha``: its skeleton (Zhang-Suen thinning) redrawn with a round pen of
   any width, like a finger or a mouse on a canvas (thin 2-3 pixel strokes, or
-  fat marker strokes).
+  fat marker strokes), going round every loop the digit shows.
 
 Families (``FAMILIES``):
 
@@ -38,6 +38,9 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from app.components import label_components
+from app.segment import touches_border
+
 Array = np.ndarray
 
 CANVAS_FAMILIES = (
@@ -58,6 +61,9 @@ PHOTO_FAMILIES = (
 FAMILIES = CANVAS_FAMILIES + PHOTO_FAMILIES
 NUMBER_LENGTHS = (2, 3, 4, 5, 6)
 CANVAS = 280
+#: The inside of a loop, on the 96-pixel shape a pen redraws, covers at least this many
+#: pixels (about a quarter of one of the MNIST digit's pixels, a loop that shows).
+LOOP_AREA = 6
 PHOTO_SIZE = (640, 480)
 
 
@@ -124,14 +130,28 @@ def thin(mask: Array) -> Array:
     return img[1:-1, 1:-1].astype(bool)
 
 
+def loops(mask: Array, min_area: int = LOOP_AREA) -> Array:
+    """The insides of the loops of a shape: background it encloses, of some size."""
+    background = label_components(~mask)
+    inside = [
+        i
+        for i in range(background.count)
+        if background.areas[i] >= min_area and not touches_border(background.boxes[i], mask.shape)
+    ]
+    return background.mask(inside) if inside else np.zeros_like(mask)
+
+
 def pen_alpha(digit: Array, height: int, pen: float, base: int = 96) -> Array:
     """The digit's skeleton redrawn at ``height`` pixels with a round pen ``pen`` pixels wide.
 
     Faint parts of the MNIST digit are kept and small gaps closed first, so the
-    pen draws unbroken strokes, as a person would.
+    pen draws unbroken strokes, as a person would. The loops the digit shows stay
+    open: closing gaps fills a small loop, and the skeleton of a filled loop is a
+    line (an 8 with a small lower loop was redrawn as a 9).
     """
     shape = Image.fromarray(((digit_alpha(digit, base, level=0.3) > 0.5) * 255).astype(np.uint8))
-    skeleton = thin(np.asarray(shape.filter(ImageFilter.MaxFilter(3))) > 0)
+    closed = np.asarray(shape.filter(ImageFilter.MaxFilter(3))) > 0
+    skeleton = thin(closed & ~loops(digit_alpha(digit, base) > 0.5))
     ys, xs = np.nonzero(skeleton)
     scale = height / base
     k = 3  # supersampling for anti-aliasing
