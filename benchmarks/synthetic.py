@@ -11,7 +11,8 @@ A digit is redrawn in one of two ways:
   a sharp, anti-aliased edge, keeping its own stroke widths;
 - ``pen_alpha``: its skeleton (Zhang-Suen thinning) redrawn with a round pen of
   any width, like a finger or a mouse on a canvas (thin 2-3 pixel strokes, or
-  fat marker strokes), going round every loop the digit shows.
+  fat marker strokes), going round every loop the digit shows, even one MNIST
+  filled with ink.
 
 Families (``FAMILIES``):
 
@@ -64,6 +65,10 @@ CANVAS = 280
 #: The inside of a loop, on the 96-pixel shape a pen redraws, covers at least this many
 #: pixels (about a quarter of one of the MNIST digit's pixels, a loop that shows).
 LOOP_AREA = 6
+#: Ink deeper than this many times the strokes' half width is a blob (a loop filled with
+#: ink); its core, of at least ``BLOB_CORE`` pixels, becomes the inside of a loop.
+BLOB_DEPTH = 1.8
+BLOB_CORE = 4
 PHOTO_SIZE = (640, 480)
 
 
@@ -141,17 +146,46 @@ def loops(mask: Array, min_area: int = LOOP_AREA) -> Array:
     return background.mask(inside) if inside else np.zeros_like(mask)
 
 
+def depth(mask: Array) -> Array:
+    """How deep each pixel lies in the shape: the 3x3 erosions it survives (0 outside)."""
+    out = np.zeros(mask.shape, np.int32)
+    image = Image.fromarray(mask.astype(np.uint8) * 255)
+    while (layer := np.asarray(image) > 0).any():
+        out += layer
+        image = image.filter(ImageFilter.MinFilter(3))
+    return out
+
+
+def blob_cores(shape: Array, skeleton: Array) -> Array:
+    """The cores of blobs: parts of the shape much deeper than its strokes' half width.
+
+    The half width is the median depth along the skeleton, which blobs hardly
+    move; a crossing of two strokes is about 1.4 times as deep, a filled loop more.
+    """
+    if not skeleton.any():
+        return np.zeros_like(shape)
+    deep = depth(shape)
+    cores = label_components(deep > BLOB_DEPTH * float(np.median(deep[skeleton])))
+    sizable = [i for i in range(cores.count) if cores.areas[i] >= BLOB_CORE]
+    return cores.mask(sizable) if sizable else np.zeros_like(shape)
+
+
 def pen_alpha(digit: Array, height: int, pen: float, base: int = 96) -> Array:
     """The digit's skeleton redrawn at ``height`` pixels with a round pen ``pen`` pixels wide.
 
     Faint parts of the MNIST digit are kept and small gaps closed first, so the
     pen draws unbroken strokes, as a person would. The loops the digit shows stay
     open: closing gaps fills a small loop, and the skeleton of a filled loop is a
-    line (an 8 with a small lower loop was redrawn as a 9).
+    line (an 8 with a small lower loop was redrawn as a 9). A loop MNIST filled
+    with ink itself (a blob) gets a hole in its core, so the pen goes round it.
     """
     shape = Image.fromarray(((digit_alpha(digit, base, level=0.3) > 0.5) * 255).astype(np.uint8))
     closed = np.asarray(shape.filter(ImageFilter.MaxFilter(3))) > 0
-    skeleton = thin(closed & ~loops(digit_alpha(digit, base) > 0.5))
+    closed &= ~loops(digit_alpha(digit, base) > 0.5)
+    skeleton = thin(closed)
+    cores = blob_cores(closed, skeleton)
+    if cores.any():
+        skeleton = thin(closed & ~cores)
     ys, xs = np.nonzero(skeleton)
     scale = height / base
     k = 3  # supersampling for anti-aliasing

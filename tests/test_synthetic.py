@@ -27,6 +27,26 @@ def test_a_pen_redraw_keeps_every_loop_the_digit_shows(mnist: MNIST) -> None:
     assert lost == [], f"test digits whose loops the pen redraw filled: {lost}"
 
 
+def test_a_pen_redraw_goes_round_a_loop_filled_with_ink() -> None:
+    """A 6 whose loop MNIST-style ink filled: a slanted stem ending in a solid disc."""
+    y, x = np.mgrid[:28, :28].astype(np.float32)
+    stem = np.clip(1.75 - np.abs(x - 10 - (20 - y) * 0.25), 0, 1) * (y >= 4) * (y <= 20)
+    disc = np.clip(4.5 - np.hypot(y - 19, x - 13), 0, 1)
+    six = np.maximum(stem, disc)
+    assert loop_count(synthetic.digit_alpha(six, 96)) == 0
+    assert loop_count(synthetic.pen_alpha(six, 96, THIN_PEN)) == 1
+
+
+def test_a_blob_is_ink_much_deeper_than_the_strokes() -> None:
+    y, x = np.mgrid[:40, :80]
+    bar = (np.abs(y - 20) < 3) & (x > 5) & (x < 75)  # a stroke 5 pixels wide
+    for radius, blob in ((4, False), (9, True)):  # a knot in it, and a filled loop
+        shape = bar | (np.hypot(y - 20, x - 40) <= radius)
+        cores = synthetic.blob_cores(shape, synthetic.thin(shape))
+        assert cores.any() == blob, radius
+        assert not (cores & (np.abs(x - 40) > radius)).any()
+
+
 def test_loops_are_the_enclosed_background_only() -> None:
     ring = np.zeros((20, 30), bool)
     ring[4:16, 4:16] = True
