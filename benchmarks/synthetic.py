@@ -40,6 +40,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from app.components import label_components
+from app.geometry import erode
 from app.segment import touches_border
 
 Array = np.ndarray
@@ -143,16 +144,16 @@ def loops(mask: Array, min_area: int = LOOP_AREA) -> Array:
         for i in range(background.count)
         if background.areas[i] >= min_area and not touches_border(background.boxes[i], mask.shape)
     ]
-    return background.mask(inside) if inside else np.zeros_like(mask)
+    return background.mask(inside)
 
 
 def depth(mask: Array) -> Array:
     """How deep each pixel lies in the shape: the 3x3 erosions it survives (0 outside)."""
     out = np.zeros(mask.shape, np.int32)
-    image = Image.fromarray(mask.astype(np.uint8) * 255)
-    while (layer := np.asarray(image) > 0).any():
+    layer = mask
+    while layer.any():
         out += layer
-        image = image.filter(ImageFilter.MinFilter(3))
+        layer = erode(layer)
     return out
 
 
@@ -167,7 +168,7 @@ def blob_cores(shape: Array, skeleton: Array) -> Array:
     deep = depth(shape)
     cores = label_components(deep > BLOB_DEPTH * float(np.median(deep[skeleton])))
     sizable = [i for i in range(cores.count) if cores.areas[i] >= BLOB_CORE]
-    return cores.mask(sizable) if sizable else np.zeros_like(shape)
+    return cores.mask(sizable)
 
 
 def pen_alpha(digit: Array, height: int, pen: float, base: int = 96) -> Array:
