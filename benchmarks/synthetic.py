@@ -95,8 +95,9 @@ def _resize(values: Array, size: tuple[int, int], resample: Image.Resampling) ->
     return np.asarray(image.resize(size, resample), dtype=np.float32)
 
 
-def digit_alpha(digit: Array, height: int, level: float = 0.5) -> Array:
-    """The MNIST digit enlarged to ``height`` pixels, re-inked with a sharp edge."""
+def enlarge(digit: Array, height: int) -> tuple[Array, float]:
+    """The MNIST digit enlarged (bicubic) to ``height`` pixels, and the slope that
+    re-inks it with an edge of about one pixel."""
     crop = crop_digit(digit)
     width = max(1, round(crop.shape[1] * height / crop.shape[0]))
     big = _resize(
@@ -104,8 +105,17 @@ def digit_alpha(digit: Array, height: int, level: float = 0.5) -> Array:
         (width + 2 * height // crop.shape[0], height + 2 * height // crop.shape[0]),
         Image.Resampling.BICUBIC,
     )
-    edge = max(1.0, height / crop.shape[0]) / 2.0  # a ramp of about one pixel
+    return big, max(1.0, height / crop.shape[0]) / 2.0
+
+
+def reink(big: Array, edge: float, level: float = 0.5) -> Array:
+    """An enlarged digit's alpha with a sharp edge where it crosses ``level``."""
     return np.clip((big - level) * edge + 0.5, 0.0, 1.0)
+
+
+def digit_alpha(digit: Array, height: int) -> Array:
+    """The MNIST digit enlarged to ``height`` pixels, re-inked with a sharp edge."""
+    return reink(*enlarge(digit, height))
 
 
 def thin(mask: Array) -> Array:
@@ -180,9 +190,10 @@ def pen_alpha(digit: Array, height: int, pen: float, base: int = 96) -> Array:
     line (an 8 with a small lower loop was redrawn as a 9). A loop MNIST filled
     with ink itself (a blob) gets a hole in its core, so the pen goes round it.
     """
-    shape = Image.fromarray(((digit_alpha(digit, base, level=0.3) > 0.5) * 255).astype(np.uint8))
+    big, edge = enlarge(digit, base)  # once, re-inked at two levels
+    shape = Image.fromarray(((reink(big, edge, level=0.3) > 0.5) * 255).astype(np.uint8))
     closed = np.asarray(shape.filter(ImageFilter.MaxFilter(3))) > 0
-    closed &= ~loops(digit_alpha(digit, base) > 0.5)
+    closed &= ~loops(reink(big, edge) > 0.5)
     skeleton = thin(closed)
     cores = blob_cores(closed, skeleton)
     if cores.any():
