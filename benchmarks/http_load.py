@@ -10,7 +10,11 @@ CPU time per request (read from /proc, so it holds even on a busy machine), the
 clients' own CPU time per request (they share the machine's cores with the
 server) and its peak memory (VmHWM summed over the server's processes), and checks
 them against the targets: no errors, ``/predict`` at least 25% of ``/health``'s
-throughput, p99 under 50 ms.
+throughput, p99 under 50 ms. It also says where a ``/predict``'s time goes: the
+mean of the decode, preprocess and inference times the answers report in
+``timing_ms`` (every eighth answer is read), against the server's CPU per request,
+and how much CPU a ``/predict`` may cost for the throughput target on this
+machine's cores.
 
 The clients are one asyncio process writing pre-built requests on raw sockets
 (far lighter than an HTTP library, so the server, not the client, is measured).
@@ -46,6 +50,8 @@ from PIL import Image, ImageDraw
 HOST = "127.0.0.1"
 TARGET_RATIO = 0.25
 TARGET_P99_MS = 50.0
+#: Every this many answers, the client reads the stage times the JSON reports.
+TIMING_SAMPLE = 8
 
 
 def canvas_png(size: int = 280) -> bytes:
@@ -93,6 +99,23 @@ class Result:
     errors: int = 0
     statuses: dict[int, int] = field(default_factory=dict)
     seconds: float = 0.0
+    #: sums of the ``timing_ms`` stages the responses report (decode, preprocess, ...)
+    stage_ms: dict[str, float] = field(default_factory=dict)
+    timed: int = 0  # responses that reported them
+
+    def add_timing(self, body: bytes) -> None:
+        """Add the stage times a prediction's JSON reports (not every answer has them)."""
+        try:
+            timing = json.loads(body).get("timing_ms")
+        except (ValueError, AttributeError):
+            return
+        if isinstance(timing, dict):
+            self.timed += 1
+            for stage, ms in timing.items():
+                self.stage_ms[stage] = self.stage_ms.get(stage, 0.0) + float(ms)
+
+    def mean_stages(self) -> dict[str, float]:
+        return {stage: total / self.timed for stage, total in self.stage_ms.items()}
 
     def summary(self) -> dict[str, float]:
         values = np.array(self.latencies_ms) if self.latencies_ms else np.zeros(1)
@@ -107,15 +130,15 @@ class Result:
         }
 
 
-async def read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
-    """Read one response; returns its status and whether the server keeps the connection."""
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bool, bytes]:
+    """Read one response: its status, whether the server keeps the connection, its body."""
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split()[1])
     headers = dict(line.split(":", 1) for line in lines[1:] if ":" in line)
     headers = {k.strip().lower(): v.strip() for k, v in headers.items()}
-    await reader.readexactly(int(headers.get("content-length", "0")))
-    return status, headers.get("connection", "").lower() != "close"
+    body = await reader.readexactly(int(headers.get("content-length", "0")))
+    return status, headers.get("connection", "").lower() != "close", body
 
 
 async def client(port: int, request: bytes, deadline: float, result: Result) -> None:
@@ -127,11 +150,13 @@ async def client(port: int, request: bytes, deadline: float, result: Result) -> 
             assert reader is not None
             began = time.perf_counter()
             writer.write(request)
-            status, keep = await asyncio.wait_for(read_response(reader), timeout=30)
+            status, keep, body = await asyncio.wait_for(read_response(reader), timeout=30)
             result.latencies_ms.append((time.perf_counter() - began) * 1000)
             result.statuses[status] = result.statuses.get(status, 0) + 1
             if status != 200:
                 result.errors += 1
+            elif len(result.latencies_ms) % TIMING_SAMPLE == 0:
+                result.add_timing(body)
             if not keep:
                 writer.close()
                 reader = writer = None
@@ -245,6 +270,32 @@ def stop_server(server: subprocess.Popen) -> None:
 
 
 # -- the report -----------------------------------------------------------------------
+def where_the_time_goes(
+    figures: dict[str, dict[str, float]], stages: dict[str, float], cores: int
+) -> list[str]:
+    """The prediction's own stages (the responses' ``timing_ms``) against the server's
+    CPU per ``/predict``, and the CPU a ``/predict`` may cost for the throughput target:
+    with every core busy, ``cores`` seconds of CPU per second serve ``TARGET_RATIO`` of
+    ``/health``'s requests."""
+    predict = figures["/predict"]
+    spent = predict["server_cpu_ms"] + predict["client_cpu_ms"]
+    budget = 1000 * cores / max(TARGET_RATIO * figures["/health"]["rps"], 1e-9)
+    out = []
+    work = {k: v for k, v in stages.items() if k != "total"}
+    if work:
+        parts = ", ".join(f"{name} {ms:.2f}" for name, ms in work.items())
+        out.append(
+            f"/predict work per request (the responses' timing_ms, mean): {parts} ms; "
+            f"{sum(work.values()):.2f} of the server's {predict['server_cpu_ms']:.2f} ms CPU "
+            "(the rest: HTTP, the queue, handing work to the pool)"
+        )
+    out.append(
+        f"CPU per /predict for the {TARGET_RATIO:.0%} target on {cores} cores: at most "
+        f"{budget:.2f} ms (server + client); measured {spent:.2f} ms"
+    )
+    return out
+
+
 def line(name: str, figures: dict[str, float]) -> str:
     return (
         f"{name:<9} {figures['requests']:>7.0f} req  {figures['rps']:>8.1f} req/s  "
@@ -284,6 +335,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         figures: dict[str, dict[str, float]] = {}
         statuses: dict[str, dict[int, int]] = {}
+        stages: dict[str, dict[str, float]] = {}
         pids = server_pids(server.pid)
         for path, request in runs.items():
             asyncio.run(drive(port, request, args.concurrency, args.warmup))
@@ -291,6 +343,7 @@ def main(argv: list[str] | None = None) -> int:
             result = asyncio.run(drive(port, request, args.concurrency, args.duration))
             cpu, client_cpu = cpu_seconds(pids) - cpu_before, time.process_time() - client_before
             figures[path], statuses[path] = result.summary(), result.statuses
+            stages[path] = result.mean_stages()
             count = max(len(result.latencies_ms), 1)
             figures[path]["server_cpu_ms"] = 1000 * cpu / count
             figures[path]["client_cpu_ms"] = 1000 * client_cpu / count
@@ -318,6 +371,8 @@ def main(argv: list[str] | None = None) -> int:
         "(the throughput ratio a server with the cores to itself would reach)"
     )
     print(f"server peak memory (VmHWM, all processes) = {memory:.0f} MB")
+    for text in where_the_time_goes(figures, stages["/predict"], cores or 1):
+        print(text)
     checks = {
         "zero errors": errors == 0,
         f"/predict >= {TARGET_RATIO:.0%} of /health": ratio >= TARGET_RATIO,
