@@ -285,9 +285,9 @@ def where_the_time_goes(
     if work:
         parts = ", ".join(f"{name} {ms:.2f}" for name, ms in work.items())
         out.append(
-            f"/predict work per request (the responses' timing_ms, mean): {parts} ms; "
-            f"{sum(work.values()):.2f} of the server's {predict['server_cpu_ms']:.2f} ms CPU "
-            "(the rest: HTTP, the queue, handing work to the pool)"
+            f"/predict work per request (the responses' timing_ms, mean): {parts} ms, "
+            f"{sum(work.values()):.2f} ms in all (wall time, waits for a core included); "
+            f"the server's CPU per request: {predict['server_cpu_ms']:.2f} ms"
         )
     out.append(
         f"CPU per /predict for the {TARGET_RATIO:.0%} target on {cores} cores: at most "

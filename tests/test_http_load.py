@@ -31,7 +31,8 @@ def test_the_cpu_budget_follows_from_health_throughput_and_cores() -> None:
     lines = http_load.where_the_time_goes(figures, stages, cores=2)
     # 25% of 2,000 req/s is 500 req/s; two cores give each 4 ms of CPU
     assert "at most 4.00 ms (server + client); measured 4.75 ms" in lines[-1]
-    assert "decode 0.90, preprocess 1.50, inference 0.60 ms; 3.00 of the server's 4.50" in lines[0]
+    assert "decode 0.90, preprocess 1.50, inference 0.60 ms, 3.00 ms in all" in lines[0]
+    assert "the server's CPU per request: 4.50 ms" in lines[0]
     assert "total" not in lines[0]
 
 
