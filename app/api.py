@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from app.describe import model_detail
 from app.inputs import read_source, read_uploads
-from app.offload import Result, Runner, Work, WorkerLostError
+from app.offload import Backlog, Result, Runner, ServerBusyError, Work, WorkerLostError
 from app.predictor import Options, predict_batch, predict_digit, predict_number
 from app.registry import ModelRegistry, ServedModel
 from app.schemas import (
@@ -90,10 +90,15 @@ async def off_the_loop(
     request: Request, work: Work[Result], model: ServedModel, data: Any, options: Options
 ) -> Result:
     """Run CPU-bound ``work`` where the settings say (``app.offload``): in a worker
-    thread or in the pool of prediction processes, never on the event loop."""
+    thread or in the pool of prediction processes, never on the event loop; a 503 when
+    this worker already holds as many predictions as ``DIGITS_MAX_PENDING`` allows."""
     runner: Runner = request.app.state.runner
+    backlog: Backlog = request.app.state.backlog
     try:
-        return await runner.run(work, model, data, options)
+        with backlog.admit():
+            return await runner.run(work, model, data, options)
+    except ServerBusyError as exc:
+        raise HTTPException(503, str(exc), headers={"Retry-After": "1"}) from exc
     except WorkerLostError as exc:
         raise HTTPException(503, exc.detail, headers={"Retry-After": "1"}) from exc
 
@@ -113,7 +118,10 @@ PREDICT_ERRORS: dict[int | str, dict[str, Any]] = {
     413: _error("File, body or pixel count over the limits."),
     415: _error("Not an image, a damaged file, or a format we do not read (SVG, PDF...)."),
     422: _error("No digit found, bad JSON, bad pixels, bad query parameter, unknown model."),
-    503: _error("The model is not loaded yet, or a prediction process died: retry."),
+    503: _error(
+        "The model is not loaded yet, a prediction process died, or the server is busy "
+        "(`DIGITS_MAX_PENDING` predictions held): retry after `Retry-After` seconds."
+    ),
 }
 FILE_PART = {
     "type": "string",

@@ -29,7 +29,7 @@ from app.describe import model_info
 from app.guards import BodyLimit, SecurityHeaders, StartupFailure
 from app.handlers import install_error_handlers
 from app.logs import AccessLog, configure_logging
-from app.offload import start_runner
+from app.offload import Backlog, start_runner
 from app.registry import ModelLoadError, load_models
 from app.settings import Settings
 
@@ -93,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.registry = None
+    app.state.backlog = Backlog(settings.max_pending)
     install_error_handlers(app)
     app.include_router(api.router)
     app.include_router(pages.router)

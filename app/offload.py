@@ -21,6 +21,12 @@ options -> response) to a *runner*, chosen by ``DIGITS_PREDICT_PROCESSES``:
 
 A pool process that dies (killed, out of memory) fails only the requests it held,
 with a 503 that says to retry, and a new one is started in the background.
+
+Whichever runner it is, a worker process holds at most ``DIGITS_MAX_PENDING``
+predictions at once, waiting or running (:class:`Backlog`). One more is refused at
+once with a 503 and ``Retry-After``: under more load than the cores can take, the
+requests let in are answered in bounded time, instead of every request waiting
+longer and longer in a queue that only grows.
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ import signal
 import socket
 import struct
 import sys
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from typing import Any, Protocol, TypeVar
 
 import anyio
@@ -61,6 +67,31 @@ class WorkerLostError(RuntimeError):
     """A prediction process died while it held the request."""
 
     detail = "The prediction worker stopped unexpectedly; please retry the request."
+
+
+class ServerBusyError(RuntimeError):
+    """Too many predictions already waiting or running in this worker process."""
+
+
+class Backlog:
+    """Count the predictions a worker process holds, and refuse one more than ``limit``."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.held = limit, 0
+
+    @contextlib.contextmanager
+    def admit(self) -> Iterator[None]:
+        """Hold one prediction for the ``with`` block; ``ServerBusyError`` when full."""
+        if self.held >= self.limit:
+            raise ServerBusyError(
+                f"The server is busy: {self.limit} predictions are already waiting or "
+                "running. Retry in a moment."
+            )
+        self.held += 1
+        try:
+            yield
+        finally:
+            self.held -= 1
 
 
 class Runner(Protocol):

@@ -40,6 +40,9 @@ Variable                       Default                Meaning
                                                       (``nice``, 0..19), so the event loop
                                                       never waits behind a prediction. ``0``
                                                       on a host shared with busier programs.
+``DIGITS_MAX_PENDING``         ``128``                Predictions one worker process holds at
+                                                      once, waiting or running; one more gets
+                                                      503 with ``Retry-After`` at once.
 ``DIGITS_CORS_ORIGINS``        (empty: CORS off)      Comma-separated origins allowed to call
                                                       the API from a browser; ``*`` for any.
 ``DIGITS_LOG_LEVEL``           ``info``               ``debug``, ``info``, ``warning``, ``error``.
@@ -95,6 +98,7 @@ class Settings:
     predict_threads: int = 1
     predict_processes: int = 0
     predict_nice: int = 10
+    max_pending: int = 128
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
     log_level: str = "info"
     access_log: bool = True
@@ -126,6 +130,7 @@ class Settings:
                 "PREDICT_PROCESSES", _between(0, MAX_PROCESSES), cls.predict_processes
             ),
             predict_nice=read.value("PREDICT_NICE", _between(0, MAX_NICE), cls.predict_nice),
+            max_pending=read.value("MAX_PENDING", _positive_int, cls.max_pending),
             cors_origins=read.value("CORS_ORIGINS", _origins, ()),
             log_level=read.value("LOG_LEVEL", _log_level, cls.log_level),
             access_log=read.value("ACCESS_LOG", _boolean, cls.access_log),

@@ -34,6 +34,7 @@ ALL_SET = {
     "DIGITS_PREDICT_THREADS": "3",
     "DIGITS_PREDICT_PROCESSES": "2",
     "DIGITS_PREDICT_NICE": "5",
+    "DIGITS_MAX_PENDING": "16",
     "DIGITS_CORS_ORIGINS": "https://a.example, https://b.example",
     "DIGITS_LOG_LEVEL": "WARNING",
     "DIGITS_ACCESS_LOG": "off",
@@ -60,6 +61,7 @@ def test_every_variable_is_read() -> None:
         predict_threads=3,
         predict_processes=2,
         predict_nice=5,
+        max_pending=16,
         cors_origins=("https://a.example", "https://b.example"),
         log_level="warning",
         access_log=False,
@@ -100,6 +102,7 @@ def test_every_setting_has_a_variable_and_every_variable_is_documented() -> None
         ("DIGITS_PREDICT_PROCESSES", "two", "whole number"),
         ("DIGITS_PREDICT_NICE", "20", "from 0 to 19"),
         ("DIGITS_PREDICT_NICE", "-1", "from 0 to 19"),
+        ("DIGITS_MAX_PENDING", "0", "above 0"),
     ],
 )
 def test_a_bad_value_names_the_variable(name: str, value: str, says: str) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -19,6 +20,7 @@ from fastapi.testclient import TestClient
 
 from app import api, offload
 from app.offload import PoolProcess, ProcessRunner, ThreadRunner
+from app.predictor import predict_digit
 from app.settings import Settings
 
 
@@ -172,3 +174,53 @@ def test_an_error_the_server_could_not_read_back_arrives_as_its_text(
     done, error = offload._outcome(raise_two_part_error, "cnn", None, None)
     assert not done and isinstance(error, RuntimeError)
     assert str(error) == "TwoPartError: the work: failed"
+
+
+# -- the backlog: how many predictions a worker holds ----------------------------------
+def test_the_backlog_refuses_one_more_than_its_limit_and_frees_every_slot() -> None:
+    backlog = offload.Backlog(2)
+    with backlog.admit(), backlog.admit():
+        assert backlog.held == 2
+        with pytest.raises(offload.ServerBusyError, match="busy: 2 predictions"), backlog.admit():
+            pass  # pragma: no cover - never admitted
+    with pytest.raises(ValueError), backlog.admit():
+        raise ValueError("the work failed")
+    assert backlog.held == 0
+
+
+class Gate:
+    """Prediction work that waits until the test opens the gate, then predicts."""
+
+    def __init__(self) -> None:
+        self.open = threading.Event()
+
+    def __call__(self, model: object, data: object, options: object) -> object:
+        assert self.open.wait(30), "the test never opened the gate"
+        return predict_digit(model, data, options)  # type: ignore[arg-type]
+
+
+def test_a_full_backlog_answers_503_at_once_and_frees_as_work_ends(
+    api_settings: Settings,
+    make_client: Callable[[Settings], TestClient],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    gate = Gate()
+    monkeypatch.setattr(api, "predict_digit", gate)
+    with (
+        make_client(replace(api_settings, max_pending=2, predict_threads=1)) as busy,
+        concurrent.futures.ThreadPoolExecutor(2) as threads,
+    ):
+        backlog: offload.Backlog = busy.app.state.backlog  # type: ignore[attr-defined]
+        held = [threads.submit(post_png, busy, digit_png(d)) for d in (3, 7)]
+        wait_until(lambda: backlog.held == 2, seconds=30)
+        refused = busy.post("/predict", files={"file": ("d.png", digit_png(1), "image/png")})
+        assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
+        assert "busy" in refused.json()["detail"] and "Retry" in refused.json()["detail"]
+        assert busy.get("/health").status_code == 200  # the service itself still answers
+        gate.open.set()
+        assert [(a["http"], a["digit"]) for a in (f.result(30) for f in held)] == [
+            (200, 3),
+            (200, 7),
+        ]
+        assert backlog.held == 0
+        assert post_png(busy, digit_png(1))["http"] == 200
