@@ -70,7 +70,7 @@ USER 10001:10001
 #   DIGITS_PREDICT_THREADS 1               predictions a worker runs at once
 #   DIGITS_PREDICT_PROCESSES 0             >0: a pool of prediction processes per worker
 #   DIGITS_PREDICT_NICE    10              the pool's lower CPU priority (0: the same)
-#   DIGITS_MAX_PENDING     128             predictions a worker holds; more get 503
+#   DIGITS_MAX_PENDING     128             prediction requests a worker holds; more: 503
 #   DIGITS_CORS_ORIGINS    -               origins allowed to call the API (off)
 #   DIGITS_ACCESS_LOG      true            one JSON log line per request
 ENV PATH=/opt/venv/bin:$PATH \

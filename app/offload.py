@@ -84,8 +84,8 @@ class Backlog:
         """Hold one prediction for the ``with`` block; ``ServerBusyError`` when full."""
         if self.held >= self.limit:
             raise ServerBusyError(
-                f"The server is busy: {self.limit} predictions are already waiting or "
-                "running. Retry in a moment."
+                f"The server is busy: {self.limit} prediction requests are already waiting "
+                "or running. Retry in a moment."
             )
         self.held += 1
         try:

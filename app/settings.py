@@ -40,9 +40,10 @@ Variable                       Default                Meaning
                                                       (``nice``, 0..19), so the event loop
                                                       never waits behind a prediction. ``0``
                                                       on a host shared with busier programs.
-``DIGITS_MAX_PENDING``         ``128``                Predictions one worker process holds at
-                                                      once, waiting or running; one more gets
-                                                      503 with ``Retry-After`` at once.
+``DIGITS_MAX_PENDING``         ``128``                Prediction requests (a batch counts
+                                                      once) one worker process holds, waiting
+                                                      or running; one more gets 503 with
+                                                      ``Retry-After`` at once.
 ``DIGITS_CORS_ORIGINS``        (empty: CORS off)      Comma-separated origins allowed to call
                                                       the API from a browser; ``*`` for any.
 ``DIGITS_LOG_LEVEL``           ``info``               ``debug``, ``info``, ``warning``, ``error``.

@@ -181,7 +181,8 @@ def test_the_backlog_refuses_one_more_than_its_limit_and_frees_every_slot() -> N
     backlog = offload.Backlog(2)
     with backlog.admit(), backlog.admit():
         assert backlog.held == 2
-        with pytest.raises(offload.ServerBusyError, match="busy: 2 predictions"), backlog.admit():
+        refused = pytest.raises(offload.ServerBusyError, match="busy: 2 prediction requests")
+        with refused, backlog.admit():
             pass  # pragma: no cover - never admitted
     with pytest.raises(ValueError), backlog.admit():
         raise ValueError("the work failed")
