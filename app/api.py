@@ -91,7 +91,7 @@ async def off_the_loop(
 ) -> Result:
     """Run CPU-bound ``work`` where the settings say (``app.offload``): in a worker
     thread or in the pool of prediction processes, never on the event loop; a 503 when
-    this worker already holds as many predictions as ``DIGITS_MAX_PENDING`` allows."""
+    this worker already holds as many requests as ``DIGITS_MAX_PENDING`` allows."""
     runner: Runner = request.app.state.runner
     backlog: Backlog = request.app.state.backlog
     try:
@@ -120,7 +120,7 @@ PREDICT_ERRORS: dict[int | str, dict[str, Any]] = {
     422: _error("No digit found, bad JSON, bad pixels, bad query parameter, unknown model."),
     503: _error(
         "The model is not loaded yet, a prediction process died, or the server is busy "
-        "(`DIGITS_MAX_PENDING` predictions held): retry after `Retry-After` seconds."
+        "(`DIGITS_MAX_PENDING` requests held): retry after `Retry-After` seconds."
     ),
 }
 FILE_PART = {

@@ -23,10 +23,10 @@ A pool process that dies (killed, out of memory) fails only the requests it held
 with a 503 that says to retry, and a new one is started in the background.
 
 Whichever runner it is, a worker process holds at most ``DIGITS_MAX_PENDING``
-predictions at once, waiting or running (:class:`Backlog`). One more is refused at
-once with a 503 and ``Retry-After``: under more load than the cores can take, the
-requests let in are answered in bounded time, instead of every request waiting
-longer and longer in a queue that only grows.
+prediction requests at once, waiting or running (:class:`Backlog`; a batch counts
+once). One more is refused at once with a 503 and ``Retry-After``: under more load
+than the cores can take, the requests let in are answered in bounded time, instead
+of every request waiting longer and longer in a queue that only grows.
 """
 
 from __future__ import annotations
@@ -70,18 +70,18 @@ class WorkerLostError(RuntimeError):
 
 
 class ServerBusyError(RuntimeError):
-    """Too many predictions already waiting or running in this worker process."""
+    """Too many prediction requests already waiting or running in this worker process."""
 
 
 class Backlog:
-    """Count the predictions a worker process holds, and refuse one more than ``limit``."""
+    """Count the prediction requests a worker process holds; refuse one over ``limit``."""
 
     def __init__(self, limit: int) -> None:
         self.limit, self.held = limit, 0
 
     @contextlib.contextmanager
     def admit(self) -> Iterator[None]:
-        """Hold one prediction for the ``with`` block; ``ServerBusyError`` when full."""
+        """Hold one request for the ``with`` block; ``ServerBusyError`` when full."""
         if self.held >= self.limit:
             raise ServerBusyError(
                 f"The server is busy: {self.limit} prediction requests are already waiting "
