@@ -7,8 +7,9 @@ and the groups by min-label propagation with pointer jumping over the run graph,
 so the cost follows the number of runs (hundreds for a digit), not the pixels.
 Only pure NumPy: no SciPy at run time.
 
-``Components`` gives each component's area and bounding box, and paints the
-mask of any subset of them back.
+``Components`` gives each component's area and bounding box, paints the mask
+of any subset of them back, and measures a component's elongation from its
+runs' second moments.
 """
 
 from __future__ import annotations
@@ -43,6 +44,36 @@ class Components:
             return self.source.copy()
         keep = chosen[self.run_label]
         return paint_runs(self.shape, self.rows[keep], self.starts[keep], self.ends[keep])
+
+    def crop(self, i: int) -> np.ndarray:
+        """Component ``i`` alone, over its bounding box."""
+        x0, y0, x1, y1 = (int(v) for v in self.boxes[i])
+        own = self.run_label == i
+        starts, ends = self.starts[own] - x0, self.ends[own] - x0
+        return paint_runs((y1 - y0, x1 - x0), self.rows[own] - y0, starts, ends)
+
+    def band(self, i: int) -> tuple[float, float]:
+        """Length and width of the rectangle with component ``i``'s second moments along
+        its principal axes (a band of length L has variance L**2 / 12 along it; a pixel
+        counts as at least 1 wide)."""
+        own = self.run_label == i
+        y = self.rows[own].astype(np.float64)
+        s, e = self.starts[own].astype(np.float64), self.ends[own].astype(np.float64)
+        n = e - s
+        sum_x = n * (s + e - 1) / 2  # per run: the columns s .. e-1
+        sum_xx = _square_sum(e - 1) - _square_sum(s - 1)
+        total = n.sum()
+        mx, my = sum_x.sum() / total, (y * n).sum() / total
+        cxx = sum_xx.sum() / total - mx * mx
+        cyy = (y * y * n).sum() / total - my * my
+        cxy = (y * sum_x).sum() / total - mx * my
+        minor, major = np.linalg.eigvalsh(np.array([[cxx, cxy], [cxy, cyy]]))
+        return float(np.sqrt(12 * max(major, 1 / 12))), float(np.sqrt(12 * max(minor, 1 / 12)))
+
+
+def _square_sum(k: np.ndarray) -> np.ndarray:
+    """0**2 + 1**2 + ... + k**2 (0 for k = -1)."""
+    return k * (k + 1) * (2 * k + 1) / 6
 
 
 def find_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -69,6 +69,13 @@ UNDERLINE_WIDTH = 0.8
 UNDERLINE_OVERLAP = 0.1
 #: Typical width of a digit as a fraction of its height (MNIST's digits other than 1: 0.8).
 DIGIT_ASPECT = 0.8
+#: A straight, solid band (at least ``BAR_LENGTH`` times as long as wide, covering at least
+#: ``BAR_FILL`` of that rectangle: no curve, no second stroke) at least ``PEN_WIDTH`` times
+#: as wide as the strokes of the curved writing beside it is a pen, a pencil or a marker
+#: lying on the page.
+BAR_LENGTH = 5.0
+BAR_FILL = 0.8
+PEN_WIDTH = 3.5
 
 
 @dataclass
@@ -121,13 +128,55 @@ def in_corner(parts: Components, i: int) -> bool:
 
 
 def not_clutter(parts: Components) -> list[int]:
-    """Components that are neither lines nor corners (a lone line is kept: it is then
-    the digit, a 1 drawn from top to bottom)."""
+    """Components that are neither lines, corners nor pens (a lone line is kept: it is
+    then the digit, a 1 drawn from top to bottom)."""
     lines = {
         i for i in range(parts.count) if is_line(parts.boxes[i], int(parts.areas[i]), parts.shape)
     }
     corners = {i for i in range(parts.count) if in_corner(parts, i)}
-    return [i for i in range(parts.count) if i not in lines | corners] or list(lines)
+    rest = [i for i in range(parts.count) if i not in lines | corners]
+    lying = pens(parts, rest)
+    return [i for i in rest if i not in lying] or list(lines)
+
+
+def pens(parts: Components, ids: list[int]) -> set[int]:
+    """Straight bars far thicker than the thinnest writing beside them: a pen or a pencil
+    photographed on the page. Only curved ink counts as writing here, so a bar is kept
+    when there is none (a 1 drawn with a marker, beside a thin printed rule)."""
+    if len(ids) < 2:
+        return set()
+    limit = speck_limit(parts, ids)
+    sizable = [i for i in ids if parts.areas[i] >= limit]
+    bars = {i: width for i in sizable if (width := bar_width(parts, i)) is not None}
+    if not bars:
+        return set()
+    writing = [mask_stroke_width(parts.crop(i)) for i in sizable if i not in bars]
+    if not writing:
+        return set()
+    return {i for i, width in bars.items() if width >= PEN_WIDTH * min(writing)}
+
+
+def bar_width(parts: Components, i: int) -> float | None:
+    """The width of component ``i`` when its outline (holes filled: the highlight along a
+    pen) is one straight solid band, long for its width; else None. A shape not even
+    half that long for its width as it stands (every digit but a 1) is not looked at
+    further."""
+    length, width = parts.band(i)
+    if length < BAR_LENGTH / 2 * width:
+        return None
+    outline = label_components(fill_holes(parts.crop(i)))
+    length, width = outline.band(int(np.argmax(outline.areas)))
+    solid = int(outline.areas.max()) >= BAR_FILL * length * width
+    return width if length >= BAR_LENGTH * width and solid else None
+
+
+def fill_holes(mask: Array) -> Array:
+    """The mask with the background it encloses (not reaching its border) filled in."""
+    background = label_components(~mask)
+    inside = [
+        j for j in range(background.count) if not touches_border(background.boxes[j], mask.shape)
+    ]
+    return mask | background.mask(inside) if inside else mask
 
 
 def speck_limit(parts: Components, ids: list[int]) -> float:

@@ -10,10 +10,11 @@ the ink is, so a test can check the boxes a page or an API reports.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter
 from strokes import Box, Digit, render
 
 
@@ -42,6 +43,36 @@ def cast_edge(x: np.ndarray | float, size: tuple[int, int], cast_at: float) -> n
     return cast_at * h + 0.4 * (x - w / 2)
 
 
+@dataclass(frozen=True)
+class Pen:
+    """A pen (or a pencil) lying on the page: a dark rod from ``start`` to ``end`` with
+    round ends, ``width`` pixels thick, with a light reflection along it."""
+
+    start: tuple[float, float]
+    end: tuple[float, float]
+    width: float
+    body: tuple[int, int, int] = (30, 35, 70)
+    gleam: tuple[int, int, int] = (200, 200, 215)
+
+    def _band(self, size: tuple[int, int], width: float, shift: float, blur: float) -> np.ndarray:
+        layer = Image.new("L", size, 0)
+        draw = ImageDraw.Draw(layer)
+        ends = [(x, y - shift) for x, y in (self.start, self.end)]
+        draw.line(ends, fill=255, width=round(width))
+        for x, y in ends:
+            draw.ellipse((x - width / 2, y - width / 2, x + width / 2, y + width / 2), fill=255)
+        return np.asarray(layer.filter(ImageFilter.GaussianBlur(blur)), np.float32) / 255.0
+
+    def lay_on(self, pixels: np.ndarray, light: np.ndarray) -> np.ndarray:
+        size = (pixels.shape[1], pixels.shape[0])
+        rod = self._band(size, self.width, 0.0, 3.0)[..., None]
+        gleam = 0.55 * self._band(size, self.width / 7, self.width / 5, 4.0)[..., None] * rod
+        lit = light[..., None]
+        body = np.asarray(self.body, np.float32) * lit
+        pixels = pixels * (1 - rod) + body * rod
+        return pixels * (1 - gleam) + np.asarray(self.gleam, np.float32) * lit * gleam
+
+
 def photo_of(
     digits: list[Digit],
     size: tuple[int, int] = (1200, 900),
@@ -54,6 +85,7 @@ def photo_of(
     quality: int = 82,
     cast: float = 0.0,
     cast_at: float = 0.5,
+    pens: Sequence[Pen] = (),
 ) -> Photo:
     """A photo-like JPEG of ``digits``, each a list of strokes already in pixels.
 
@@ -61,7 +93,8 @@ def photo_of(
     edges are slightly blurred, Gaussian ``noise`` is added, then JPEG compression.
     With ``cast``, a shadow with a sharp edge (a phone held over the page) darkens
     everything below a slanted line by that fraction; the line crosses the middle
-    column at ``cast_at`` of the height.
+    column at ``cast_at`` of the height. Each of ``pens`` lies on the page, over the
+    writing, lit like it.
     """
     rng = np.random.default_rng(seed)
     w, h = size
@@ -80,6 +113,8 @@ def photo_of(
 
     ink_rgb = np.asarray(ink, np.float32)[None, None, :] * light[..., None]
     pixels = page * (1 - coverage[..., None]) + ink_rgb * coverage[..., None]
+    for pen in pens:
+        pixels = pen.lay_on(pixels, light)
     pixels += rng.normal(0.0, noise, pixels.shape)
     image = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "RGB")
     buffer = io.BytesIO()

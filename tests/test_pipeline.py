@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from photos import cast_edge, photo_of
+from photos import Pen, cast_edge, photo_of
 from PIL import Image, ImageDraw, ImageOps
 from strokes import Digit, centred_box, layout_number, place, render, strokes_for
 
@@ -31,6 +31,7 @@ from app.pipeline import (
     prepare_pixels,
     save_pieces,
 )
+from app.segment import pens
 
 
 def drawn(digit: str, width: float = 18.0, size: tuple[int, int] = (280, 280), **kw) -> Image.Image:  # type: ignore[no-untyped-def]
@@ -292,6 +293,53 @@ def test_an_underline_is_not_part_of_the_digit(digit: str) -> None:
     image = drawn(digit, width=14, size=(280, 280))
     ImageDraw.Draw(image).line([(40, 262), (240, 258)], fill=(0, 0, 0), width=6)
     assert difference(only_piece(image), only_piece(drawn(digit, width=14))) < 0.05
+
+
+PENS = {
+    "right": Pen((1000, 80), (1080, 800), 70),
+    "left": Pen((150, 120), (300, 780), 75),
+    "below": Pen((150, 860), (1000, 780), 80),
+}
+
+
+@pytest.mark.parametrize("where", list(PENS))
+@pytest.mark.parametrize("digit", list("3469"))
+def test_a_pen_lying_beside_the_digit_is_left_out(digit: str, where: str) -> None:
+    """A pen photographed on the page, far thicker than the writing, apart from it."""
+    strokes = [place(strokes_for(digit), (420, 200, 400, 500))]
+    with_pen = only_piece(load_image(photo_of(strokes, pens=[PENS[where]]).data))
+    assert difference(with_pen, only_piece(load_image(photo_of(strokes).data))) < 0.05
+
+
+def test_a_pen_beside_a_number_is_not_a_digit() -> None:
+    size = (1400, 900)
+    strokes = [layout_number("2024", size, fill=0.35)]
+    pieces = prepare_number(load_image(photo_of(strokes, size, pens=[PENS["below"]]).data))
+    alone = prepare_number(load_image(photo_of(strokes, size).data))
+    assert len(pieces.pieces) == len(alone.pieces) == 4
+    for piece, single in zip(pieces.pieces, alone.pieces, strict=True):
+        assert difference(piece.image, single.image) < 0.05
+
+
+def bars_and_a_ring(curved: bool) -> np.ndarray:
+    """A thin straight rule, a bar four times as thick (a 1 drawn with a marker, or a pen)
+    and, if ``curved``, a ring drawn as thin as the rule (curved writing)."""
+    mask = np.zeros((120, 240), bool)
+    mask[5, 10:230] = True  # a printed rule: straight, one pixel
+    mask[20:110, 40:48] = True  # a straight bar, 8 pixels wide
+    if curved:
+        yy, xx = np.mgrid[0:120, 0:240]
+        radius = np.hypot(yy - 65, xx - 160)
+        mask |= (radius >= 30) & (radius < 32)
+    return mask
+
+
+def test_a_bar_is_a_pen_only_beside_curved_writing_far_thinner() -> None:
+    for curved, expected in ((True, 1), (False, 0)):
+        parts = label_components(bars_and_a_ring(curved))
+        found = pens(parts, list(range(parts.count)))
+        assert len(found) == expected
+        assert all(parts.boxes[i][0] == 40 for i in found)  # the bar, not the rule or the ring
 
 
 def squared_paper(darkness: float, seed: int) -> Image.Image:

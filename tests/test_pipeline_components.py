@@ -53,6 +53,34 @@ def test_components_match_flood_fill(seed: int) -> None:
     assert np.array_equal(painted, mask)
 
 
+@pytest.mark.parametrize("seed", range(10))
+def test_crops_and_bands_agree_with_the_pixels(seed: int) -> None:
+    """Each component's crop is its mask over its box; its band comes from the same
+    second moments as its pixels' covariance (the oracle: ``np.cov`` of the pixels)."""
+    rng = np.random.default_rng(seed)
+    mask = rng.random((30, 40)) < rng.uniform(0.2, 0.7)
+    parts = label_components(mask)
+    for i in range(parts.count):
+        x0, y0, x1, y1 = parts.boxes[i]
+        assert np.array_equal(parts.crop(i), parts.mask([i])[y0:y1, x0:x1])
+        ys, xs = np.nonzero(parts.mask([i]))
+        if len(xs) < 2:
+            continue
+        minor, major = np.linalg.eigvalsh(np.cov(np.stack([xs, ys]), bias=True))
+        expected = np.sqrt(12 * np.maximum([major, minor], 1 / 12))
+        assert np.allclose(parts.band(i), expected)
+
+
+def test_the_band_of_a_bar_is_its_length_and_width() -> None:
+    mask = np.zeros((50, 80), dtype=bool)
+    mask[10:16, 5:65] = True  # 60 by 6 (n pixels in a row: variance (n**2 - 1) / 12)
+    length, width = label_components(mask).band(0)
+    assert length == pytest.approx(np.sqrt(60**2 - 1)) and width == pytest.approx(np.sqrt(35))
+    line = label_components(np.eye(30, dtype=bool))  # one pixel wide, on the diagonal
+    length, width = line.band(0)
+    assert length == pytest.approx(np.sqrt(2) * 30, rel=0.01) and width == pytest.approx(1)
+
+
 def test_the_mask_of_every_component_is_a_copy_of_the_labelled_mask() -> None:
     mask = np.zeros((4, 6), dtype=bool)
     mask[1, 1:3] = mask[2, 4] = True
