@@ -2,9 +2,11 @@
 
 Works on the analysis-resolution ink mask and its connected components:
 
-- **Clutter.** Specks (components far smaller than the largest) and ruled or
+- **Clutter.** Specks (components far smaller than the largest), ruled or
   squared-paper lines (components spanning most of the image while covering
-  little of their bounding box) are dropped.
+  little of their bounding box), a pen lying on the page (a straight band far
+  wider than the curved writing's strokes) and a frame round the writing (a
+  circled answer, a form's box) are dropped.
 - **One digit** (``digit_region``): the largest component and everything of
   some size near it: a 5 or a 4 drawn in two strokes, the dot of a badly closed 0.
 - **A number** (``number_regions``): components whose columns overlap are one
@@ -135,8 +137,8 @@ def not_clutter(parts: Components) -> list[int]:
     }
     corners = {i for i in range(parts.count) if in_corner(parts, i)}
     rest = [i for i in range(parts.count) if i not in lines | corners]
-    lying = pens(parts, rest)
-    return [i for i in rest if i not in lying] or list(lines)
+    around = pens(parts, rest) | frames(parts, rest)
+    return [i for i in rest if i not in around] or list(lines)
 
 
 def pens(parts: Components, ids: list[int]) -> set[int]:
@@ -154,6 +156,39 @@ def pens(parts: Components, ids: list[int]) -> set[int]:
     if not writing:
         return set()
     return {i for i, width in bars.items() if width >= PEN_WIDTH * min(writing)}
+
+
+def frames(parts: Components, ids: list[int]) -> set[int]:
+    """A closed stroke with all the other writing inside it: a circle drawn round the
+    answer, a form's box. A digit's own loops hold nothing but specks."""
+    if len(ids) < 2:
+        return set()
+    limit = speck_limit(parts, ids)
+    sizable = [i for i in ids if parts.areas[i] >= limit]
+    for i in sizable:
+        inside = [j for j in sizable if j != i]
+        within = all(_box_within(parts.boxes[j], parts.boxes[i]) for j in inside)
+        if inside and within and encloses(parts, i, inside):
+            return {i}
+    return set()
+
+
+def _box_within(inner: Array, outer: Array) -> bool:
+    return bool(
+        inner[0] > outer[0] and inner[1] > outer[1] and inner[2] < outer[2] and inner[3] < outer[3]
+    )
+
+
+def encloses(parts: Components, i: int, inside: list[int]) -> bool:
+    """Every pixel of the components ``inside`` lies in a hole of component ``i``."""
+    own = parts.crop(i)
+    holes = fill_holes(own) & ~own
+    x0, y0 = int(parts.boxes[i][0]), int(parts.boxes[i][1])
+    for j in inside:
+        jx0, jy0, jx1, jy1 = (int(v) for v in parts.boxes[j])
+        if not holes[jy0 - y0 : jy1 - y0, jx0 - x0 : jx1 - x0][parts.crop(j)].all():
+            return False
+    return True
 
 
 def bar_width(parts: Components, i: int) -> float | None:

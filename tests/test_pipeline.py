@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from photos import Pen, cast_edge, photo_of
 from PIL import Image, ImageDraw, ImageOps
-from strokes import Digit, centred_box, layout_number, place, render, strokes_for
+from strokes import Digit, arc, centred_box, layout_number, place, render, strokes_for
 
 from app.components import label_components
 from app.decode import to_grey
@@ -319,6 +319,44 @@ def test_a_pen_beside_a_number_is_not_a_digit() -> None:
     assert len(pieces.pieces) == len(alone.pieces) == 4
     for piece, single in zip(pieces.pieces, alone.pieces, strict=True):
         assert difference(piece.image, single.image) < 0.05
+
+
+RING = [arc((0.5, 0.5), (0.5, 0.5), -90, 280)]  # a circle drawn by hand, its ends crossing
+
+
+@pytest.mark.parametrize("digit", list("03478"))
+def test_a_circle_drawn_round_the_digit_is_left_out(digit: str) -> None:
+    """The answer circled on a worksheet: the circle holds all the other writing."""
+    strokes = place(strokes_for(digit), (420, 200, 400, 500))
+    circled = photo_of([strokes, place(RING, (300, 120, 640, 680))]).data
+    plain = photo_of([strokes]).data
+    assert difference(only_piece(load_image(circled)), only_piece(load_image(plain))) < 0.05
+
+
+@pytest.mark.parametrize("digit", list("1579"))
+def test_a_printed_box_round_the_digit_is_left_out(digit: str) -> None:
+    """A form's box for one digit, printed thin and grey, the digit written inside."""
+    image = drawn(digit, width=16, size=(360, 360))
+    ImageDraw.Draw(image).rectangle((30, 25, 330, 335), outline=(110, 110, 110), width=3)
+    assert difference(only_piece(image), only_piece(drawn(digit, width=16, size=(360, 360)))) < 0.05
+
+
+def test_a_circled_number_keeps_its_digits() -> None:
+    size = (1400, 900)
+    strokes = layout_number("42", size, fill=0.35)
+    ring = place(RING, (380, 200, 640, 500))
+    circled = prepare_number(load_image(photo_of([strokes, ring], size).data))
+    alone = prepare_number(load_image(photo_of([strokes], size).data))
+    assert len(circled.pieces) == len(alone.pieces) == 2
+    for piece, single in zip(circled.pieces, alone.pieces, strict=True):
+        assert difference(piece.image, single.image) < 0.05
+
+
+def test_a_zero_with_a_speck_inside_is_still_the_zero() -> None:
+    """A digit's own loop holds nothing but specks: it is no frame."""
+    image = drawn("0", width=18)
+    ImageDraw.Draw(image).ellipse((137, 137, 143, 143), fill=(0, 0, 0))
+    assert difference(only_piece(image), only_piece(drawn("0", width=18))) < 0.05
 
 
 def bars_and_a_ring(curved: bool) -> np.ndarray:
