@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.components import Components, label_components
-from app.geometry import mask_stroke_width
+from app.geometry import dilate, mask_stroke_width
 
 Array = np.ndarray
 
@@ -65,10 +65,12 @@ FAINT_SPAN = 0.7
 CUT_DIGIT_ASPECT = 3.0
 CUT_DIGIT_FILL = 0.4
 #: A separate bar at most this high for its width, at least this wide for the rest of the
-#: digit, and under it (overlapping at most this share of its height) is an underline.
+#: digit, under it (overlapping at most this share of its height) and further from it than
+#: ``UNDERLINE_GAP`` of its height (at least 2 pixels) is an underline.
 UNDERLINE_FLAT = 0.2
 UNDERLINE_WIDTH = 0.8
 UNDERLINE_OVERLAP = 0.1
+UNDERLINE_GAP = 0.04
 #: Typical width of a digit as a fraction of its height (MNIST's digits other than 1: 0.8).
 DIGIT_ASPECT = 0.8
 #: A straight, solid band (at least ``BAR_LENGTH`` times as long as wide, covering at least
@@ -309,8 +311,9 @@ def digit_region(mask: Array, photo: bool = False) -> Region | None:
 
 
 def underline(parts: Components, i: int, chosen: list[int]) -> bool:
-    """A flat bar under the rest of the digit and about as wide: the digit underlined
-    (an answer on a worksheet), not one of its strokes."""
+    """A flat bar under the rest of the digit and about as wide, and clear of it: the
+    digit underlined (an answer on a worksheet), not one of its strokes. A stroke a
+    skipping pen cut off (the base of a 2) lies closer to the rest."""
     rest = [j for j in chosen if j != i]
     if not rest:
         return False
@@ -318,7 +321,15 @@ def underline(parts: Components, i: int, chosen: list[int]) -> bool:
     rx0, ry0, rx1, ry1 = _box_of(parts.boxes[rest])
     flat = y1 - y0 <= UNDERLINE_FLAT * (x1 - x0)
     wide = x1 - x0 >= UNDERLINE_WIDTH * (rx1 - rx0)
-    return flat and wide and y0 >= ry1 - UNDERLINE_OVERLAP * (ry1 - ry0)
+    under = y0 >= ry1 - UNDERLINE_OVERLAP * (ry1 - ry0)
+    gap = max(2, round(UNDERLINE_GAP * (ry1 - ry0)))
+    return flat and wide and under and not _within(parts, i, rest, gap)
+
+
+def _within(parts: Components, i: int, others: list[int], gap: int) -> bool:
+    """Whether component ``i`` comes within ``gap`` pixels (8-neighbour steps) of ``others``."""
+    grown = dilate(parts.mask([i]).astype(np.uint8), gap).astype(bool)
+    return bool((grown & parts.mask(others)).any())
 
 
 # -- numbers ---------------------------------------------------------------------------

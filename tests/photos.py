@@ -43,6 +43,10 @@ def cast_edge(x: np.ndarray | float, size: tuple[int, int], cast_at: float) -> n
     return cast_at * h + 0.4 * (x - w / 2)
 
 
+#: A notebook's ruled lines: light blue.
+RULE_COLOUR = (150, 180, 225)
+
+
 @dataclass(frozen=True)
 class Pen:
     """A pen (or a pencil) lying on the page: a dark rod from ``start`` to ``end`` with
@@ -86,6 +90,7 @@ def photo_of(
     cast: float = 0.0,
     cast_at: float = 0.5,
     pens: Sequence[Pen] = (),
+    ruled: float = 0.0,
 ) -> Photo:
     """A photo-like JPEG of ``digits``, each a list of strokes already in pixels.
 
@@ -94,7 +99,8 @@ def photo_of(
     With ``cast``, a shadow with a sharp edge (a phone held over the page) darkens
     everything below a slanted line by that fraction; the line crosses the middle
     column at ``cast_at`` of the height. Each of ``pens`` lies on the page, over the
-    writing, lit like it.
+    writing, lit like it. With ``ruled``, the page is a notebook's, light blue lines
+    3 pixels thick every ``ruled`` pixels under the writing.
     """
     rng = np.random.default_rng(seed)
     w, h = size
@@ -102,6 +108,10 @@ def photo_of(
     light = 1.0 - shadow / 255.0 * (0.6 * xx / w + 0.4 * yy / h)
     light *= np.where(yy > cast_edge(xx, size, cast_at), 1.0 - cast, 1.0).astype(np.float32)
     page = np.asarray(paper, np.float32)[None, None, :] * light[..., None]
+    if ruled:
+        lines = (np.abs((yy - ruled / 2) % ruled - ruled / 2) < 1.5).astype(np.float32)[..., None]
+        rule = np.asarray(RULE_COLOUR, np.float32)[None, None, :] * light[..., None]
+        page = page * (1 - lines) + rule * lines
 
     coverage = np.zeros((h, w), np.float32)
     boxes = []

@@ -321,6 +321,34 @@ def test_a_pen_beside_a_number_is_not_a_digit() -> None:
         assert difference(piece.image, single.image) < 0.05
 
 
+@pytest.mark.parametrize("pencil", [(28, 34, 78), (140, 140, 140)])
+@pytest.mark.parametrize("digit", list("257"))
+def test_a_digit_on_notebook_paper_is_read_as_on_plain_paper(
+    digit: str, pencil: tuple[int, int, int]
+) -> None:
+    """Ruled lines under the writing, in ink or pencil, one along the digit's base."""
+    box = (420, 160, 400, 520)
+    strokes = [place(strokes_for(digit), box)]
+    alone = photo_of(strokes, ink=pencil, width=10)
+    bottom = alone.ink_boxes[0][1] + alone.ink_boxes[0][3]
+    spacing = (bottom - 3) / 7  # the seventh line runs along the digit's base
+    lined = only_piece(load_image(photo_of(strokes, ink=pencil, width=10, ruled=spacing).data))
+    assert difference(lined, only_piece(load_image(alone.data))) < 0.06
+
+
+@pytest.mark.parametrize("width", [6, 10])
+def test_a_base_cut_off_by_a_skipping_pen_is_no_underline(width: int) -> None:
+    """A 2 whose pen skipped where the base begins: the base is a flat bar under the
+    rest, but too close to it for an underline (which would leave a 7)."""
+    stroke = strokes_for("2")[0]
+    corner = min(range(len(stroke)), key=lambda k: stroke[k][0] - (stroke[k][1] > 0.85))
+    skipped = [stroke[: corner - 1], stroke[corner + 3 :]]
+    prepared = prepare_digit(render(skipped, width=width))
+    assert len(prepared.pieces) == 1
+    whole = only_piece(render([stroke], width=width))
+    assert difference(prepared.pieces[0].image, whole) < 0.05
+
+
 RING = [arc((0.5, 0.5), (0.5, 0.5), -90, 280)]  # a circle drawn by hand, its ends crossing
 
 
