@@ -132,8 +132,8 @@ def in_corner(parts: Components, i: int) -> bool:
 
 
 def not_clutter(parts: Components) -> list[int]:
-    """Components that are neither lines, corners nor pens (a lone line is kept: it is
-    then the digit, a 1 drawn from top to bottom)."""
+    """Components that are neither lines, corners, pens nor frames (a lone line is kept:
+    it is then the digit, a 1 drawn from top to bottom)."""
     lines = {
         i for i in range(parts.count) if is_line(parts.boxes[i], int(parts.areas[i]), parts.shape)
     }
@@ -149,8 +149,7 @@ def pens(parts: Components, ids: list[int]) -> set[int]:
     when there is none (a 1 drawn with a marker, beside a thin printed rule)."""
     if len(ids) < 2:
         return set()
-    limit = speck_limit(parts, ids)
-    sizable = [i for i in ids if parts.areas[i] >= limit]
+    sizable = not_specks(parts, ids)
     bars = {i: width for i in sizable if (width := bar_width(parts, i)) is not None}
     if not bars:
         return set()
@@ -162,11 +161,10 @@ def pens(parts: Components, ids: list[int]) -> set[int]:
 
 def frames(parts: Components, ids: list[int]) -> set[int]:
     """A closed stroke with all the other writing inside it: a circle drawn round the
-    answer, a form's box. A digit's own loops hold nothing but specks."""
+    answer, a form's box. A digit's own loops seldom hold more than a speck."""
     if len(ids) < 2:
         return set()
-    limit = speck_limit(parts, ids)
-    sizable = [i for i in ids if parts.areas[i] >= limit]
+    sizable = not_specks(parts, ids)
     for i in sizable:
         inside = [j for j in sizable if j != i]
         within = all(_box_within(parts.boxes[j], parts.boxes[i]) for j in inside)
@@ -222,14 +220,18 @@ def speck_limit(parts: Components, ids: list[int]) -> float:
     return max(SPECK_PIXELS, SPECK_FRACTION * largest)
 
 
+def not_specks(parts: Components, ids: list[int]) -> list[int]:
+    """The components of ``ids`` with at least the speck limit of ink."""
+    limit = speck_limit(parts, ids)
+    return [i for i in ids if parts.areas[i] >= limit]
+
+
 def meaningful(parts: Components) -> list[int]:
-    """Components that are neither specks, lines nor corners, largest first."""
+    """Components that are neither specks nor clutter, largest first."""
     ids = not_clutter(parts)
     if not ids:
         return []
-    limit = speck_limit(parts, ids)
-    kept = [i for i in ids if parts.areas[i] >= limit]
-    return sorted(kept, key=lambda i: -int(parts.areas[i]))
+    return sorted(not_specks(parts, ids), key=lambda i: -int(parts.areas[i]))
 
 
 def _near(box: Array, region: tuple[int, int, int, int], reach: float) -> bool:
