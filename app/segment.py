@@ -181,12 +181,11 @@ def _box_within(inner: Array, outer: Array) -> bool:
 
 def encloses(parts: Components, i: int, inside: list[int]) -> bool:
     """Every pixel of the components ``inside`` lies in a hole of component ``i``."""
-    own = parts.crop(i)
-    holes = fill_holes(own) & ~own
+    enclosed = holes(parts.crop(i))
     x0, y0 = int(parts.boxes[i][0]), int(parts.boxes[i][1])
     for j in inside:
         jx0, jy0, jx1, jy1 = (int(v) for v in parts.boxes[j])
-        if not holes[jy0 - y0 : jy1 - y0, jx0 - x0 : jx1 - x0][parts.crop(j)].all():
+        if not enclosed[jy0 - y0 : jy1 - y0, jx0 - x0 : jx1 - x0][parts.crop(j)].all():
             return False
     return True
 
@@ -199,19 +198,23 @@ def bar_width(parts: Components, i: int) -> float | None:
     length, width = parts.band(i)
     if length < BAR_LENGTH / 2 * width:
         return None
-    outline = label_components(fill_holes(parts.crop(i)))
+    own = parts.crop(i)
+    outline = label_components(own | holes(own))
     length, width = outline.band(int(np.argmax(outline.areas)))
     solid = int(outline.areas.max()) >= BAR_FILL * length * width
     return width if length >= BAR_LENGTH * width and solid else None
 
 
-def fill_holes(mask: Array) -> Array:
-    """The mask with the background it encloses (not reaching its border) filled in."""
+def holes(mask: Array, min_area: int = 1) -> Array:
+    """The background ``mask`` encloses (not reaching its border), in pieces of at least
+    ``min_area`` pixels: the insides of its loops."""
     background = label_components(~mask)
     inside = [
-        j for j in range(background.count) if not touches_border(background.boxes[j], mask.shape)
+        j
+        for j in range(background.count)
+        if background.areas[j] >= min_area and not touches_border(background.boxes[j], mask.shape)
     ]
-    return mask | background.mask(inside) if inside else mask
+    return background.mask(inside)
 
 
 def speck_limit(parts: Components, ids: list[int]) -> float:

@@ -41,7 +41,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from app.components import label_components
 from app.geometry import erode
-from app.segment import touches_border
+from app.segment import holes
 
 Array = np.ndarray
 
@@ -148,13 +148,7 @@ def thin(mask: Array) -> Array:
 
 def loops(mask: Array, min_area: int = LOOP_AREA) -> Array:
     """The insides of the loops of a shape: background it encloses, of some size."""
-    background = label_components(~mask)
-    inside = [
-        i
-        for i in range(background.count)
-        if background.areas[i] >= min_area and not touches_border(background.boxes[i], mask.shape)
-    ]
-    return background.mask(inside)
+    return holes(mask, min_area)
 
 
 def depth(mask: Array) -> Array:
