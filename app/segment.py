@@ -139,17 +139,18 @@ def not_clutter(parts: Components) -> list[int]:
     }
     corners = {i for i in range(parts.count) if in_corner(parts, i)}
     rest = [i for i in range(parts.count) if i not in lines | corners]
-    around = pens(parts, rest) | frames(parts, rest)
+    sizable = not_specks(parts, rest) if rest else []
+    around = pens(parts, sizable) | frames(parts, sizable)
     return [i for i in rest if i not in around] or list(lines)
 
 
-def pens(parts: Components, ids: list[int]) -> set[int]:
-    """Straight bars far thicker than the thinnest writing beside them: a pen or a pencil
-    photographed on the page. Only curved ink counts as writing here, so a bar is kept
-    when there is none (a 1 drawn with a marker, beside a thin printed rule)."""
-    if len(ids) < 2:
+def pens(parts: Components, sizable: list[int]) -> set[int]:
+    """Among components above the speck limit, straight bars far thicker than the thinnest
+    writing beside them: a pen or a pencil photographed on the page. Only curved ink
+    counts as writing here, so a bar is kept when there is none (a 1 drawn with a
+    marker, beside a thin printed rule)."""
+    if len(sizable) < 2:
         return set()
-    sizable = not_specks(parts, ids)
     bars = {i: width for i in sizable if (width := bar_width(parts, i)) is not None}
     if not bars:
         return set()
@@ -159,12 +160,12 @@ def pens(parts: Components, ids: list[int]) -> set[int]:
     return {i for i, width in bars.items() if width >= PEN_WIDTH * min(writing)}
 
 
-def frames(parts: Components, ids: list[int]) -> set[int]:
-    """A closed stroke with all the other writing inside it: a circle drawn round the
-    answer, a form's box. A digit's own loops seldom hold more than a speck."""
-    if len(ids) < 2:
+def frames(parts: Components, sizable: list[int]) -> set[int]:
+    """Among components above the speck limit, a closed stroke with all the others inside
+    it: a circle drawn round the answer, a form's box. A digit's own loops seldom hold
+    more than a speck."""
+    if len(sizable) < 2:
         return set()
-    sizable = not_specks(parts, ids)
     for i in sizable:
         inside = [j for j in sizable if j != i]
         within = all(_box_within(parts.boxes[j], parts.boxes[i]) for j in inside)
