@@ -81,10 +81,14 @@ class Prepared:
     width: int
     height: int
     timing_ms: dict[str, float] = field(default_factory=dict)
+    #: Digits the image seems to hold: a number's pieces; for one digit, more than 1
+    #: when a number was written where one digit was asked for (its piece then holds all).
+    digits_found: int = 1
 
 
 def _empty(reason: str, size: tuple[int, int], began: float) -> Prepared:
-    return Prepared([], True, reason, size[0], size[1], {"preprocess": _ms(began)})
+    timing = {"preprocess": _ms(began)}
+    return Prepared([], True, reason, size[0], size[1], timing, digits_found=0)
 
 
 def _ms(began: float) -> float:
@@ -150,7 +154,9 @@ def _prepare(image: Image.Image, number: bool) -> Prepared:
     pieces = [p for p in (cut_piece(ink, r, full) for r in regions) if p is not None]
     if not pieces:
         return _empty(NO_INK_LEFT, full, began)
-    return Prepared(pieces, False, None, full[0], full[1], {"preprocess": _ms(began)})
+    count = len(pieces) if number else regions[0].digits
+    timing = {"preprocess": _ms(began)}
+    return Prepared(pieces, False, None, full[0], full[1], timing, digits_found=count)
 
 
 def prepare_digit(image: Image.Image) -> Prepared:

@@ -5,7 +5,9 @@ canvases of several kinds, photo-like renderings and numbers of 2 to 6 digits,
 runs each through ``app.pipeline`` exactly as the API does, and prints the
 accuracy per family next to the network's plain MNIST accuracy, the share of
 blank inputs reported as empty, and the median preprocessing time of a 280x280
-canvas and of a 12-megapixel photo.
+canvas and of a 12-megapixel photo. It also says how often one digit is taken for
+several (``digits_found``, the "several" column) and how often a number sent as
+one digit has its digits counted right (what lets the API say so).
 
     python benchmarks/robustness.py [--weights weights/mlp.json] [--count 500]
 
@@ -55,6 +57,8 @@ class Result:
     median_ms: float
     empty: int  # inputs wrongly reported as empty
     miscounted: int = 0  # numbers split into the wrong number of digits
+    several: int = 0  # single digits said to hold several (``Prepared.digits_found``)
+    counted: float | None = None  # numbers sent as one digit: share with the count right
 
 
 def interval(right: int, count: int, z: float = Z95) -> tuple[float, float]:
@@ -81,17 +85,19 @@ def decode(sample: synthetic.Sample) -> Image.Image:
 
 def read(
     network: Network, samples: list[synthetic.Sample], prepare: Callable[[Image.Image], Prepared]
-) -> tuple[list[tuple[int, ...]], list[float], int]:
-    """Predicted digits of each sample, the milliseconds each took, and the empty count."""
-    answers, times, empty = [], [], 0
+) -> tuple[list[tuple[int, ...]], list[float], int, int]:
+    """Predicted digits of each sample, the milliseconds each took, the empty count and
+    the count of inputs said to hold several digits."""
+    answers, times, empty, several = [], [], 0, 0
     for sample in samples:
         began = time.perf_counter()
         prepared = prepare(decode(sample))
         times.append((time.perf_counter() - began) * 1000.0)
         empty += prepared.empty
+        several += prepared.digits_found > 1
         images = np.array([p.image for p in prepared.pieces], dtype=np.float32).reshape(-1, 28, 28)
         answers.append(tuple(int(d) for d in network.predict(images)) if len(images) else ())
-    return answers, times, empty
+    return answers, times, empty, several
 
 
 def evaluate(
@@ -101,11 +107,19 @@ def evaluate(
     number: bool = False,
 ) -> Result:
     prepare = prepare_number if number else prepare_digit
-    answers, times, empty = read(network, samples, prepare)
+    answers, times, empty, several = read(network, samples, prepare)
     right = sum(a == s.labels for a, s in zip(answers, samples, strict=True))
     miscounted = sum(len(a) != len(s.labels) for a, s in zip(answers, samples, strict=True))
     median = statistics.median(times) if times else 0.0
-    return Result(name, right / max(1, len(samples)), len(samples), median, empty, miscounted)
+    accuracy = right / max(1, len(samples))
+    several = 0 if number else several
+    return Result(name, accuracy, len(samples), median, empty, miscounted, several)
+
+
+def counted_as_one_digit(samples: list[synthetic.Sample]) -> float:
+    """Share of numbers sent as one digit (``prepare_digit``) whose digits are counted right."""
+    right = sum(prepare_digit(decode(s)).digits_found == len(s.labels) for s in samples)
+    return right / max(1, len(samples))
 
 
 def family_result(
@@ -127,7 +141,9 @@ def number_result(
     rng = np.random.default_rng([seed, 100 + length, int(photo)])
     samples = synthetic.number_samples(length, images, labels, count, rng, photo=photo)
     kind = "photo" if photo else "canvas"
-    return evaluate(f"number_{length}_{kind}", network, samples, number=True)
+    result = evaluate(f"number_{length}_{kind}", network, samples, number=True)
+    result.counted = counted_as_one_digit(samples)
+    return result
 
 
 def blank_inputs(rng: np.random.Generator) -> dict[str, Image.Image]:
@@ -181,16 +197,22 @@ def timings(images: np.ndarray, rng: np.random.Generator, repeats: int) -> dict[
 
 
 def print_table(title: str, results: list[Result], target: str) -> None:
+    """One line per family; the last column says how the digits were counted: for one
+    digit, how many were said to be several; for numbers, the share counted right when
+    sent as one digit."""
+    numbers = any(r.counted is not None for r in results)
+    last = "as 1 digit" if numbers else "several"
     print(f"\n{title}  ({target})")
     print(
         f"  {'family':<22} {'accuracy':>9} {'95% interval':>15} {'n':>5} {'empty':>6} "
-        f"{'miscount':>9} {'median ms':>10}"
+        f"{'miscount':>9} {'median ms':>10} {last:>11}"
     )
     for r in results:
         low, high = interval(round(r.accuracy * r.count), r.count)
+        counted = f"{100 * r.counted:10.1f}%" if r.counted is not None else f"{r.several:11d}"
         print(
             f"  {r.name:<22} {100 * r.accuracy:8.2f}% {100 * low:6.1f}..{100 * high:5.1f}% "
-            f"{r.count:5d} {r.empty:6d} {r.miscounted:9d} {r.median_ms:10.2f}"
+            f"{r.count:5d} {r.empty:6d} {r.miscounted:9d} {r.median_ms:10.2f} {counted}"
         )
 
 

@@ -15,7 +15,17 @@ import numpy as np
 import pytest
 from photos import Pen, cast_edge, photo_of
 from PIL import Image, ImageDraw, ImageOps
-from strokes import Digit, arc, centred_box, layout_number, place, render, strokes_for
+from strokes import (
+    Digit,
+    all_styles,
+    arc,
+    centred_box,
+    layout_number,
+    place,
+    render,
+    slant,
+    strokes_for,
+)
 
 from app.components import label_components
 from app.decode import to_grey
@@ -653,7 +663,43 @@ def test_dots_beside_a_digit_are_not_a_digit() -> None:
 def test_single_digit_mode_keeps_one_piece_for_a_number() -> None:
     size = (400, 200)
     image = render(layout_number("12", size), size=size, width=12, placed=True)
-    assert len(prepare_digit(image).pieces) == 1
+    prepared = prepare_digit(image)
+    assert len(prepared.pieces) == 1
+    assert prepared.digits_found == 2
+
+
+@pytest.mark.parametrize(
+    "text,advance", [("17", 0.85), ("42", 0.85), ("11", 0.85), ("305", 0.85), ("23", 0.7)]
+)
+def test_a_number_written_for_one_digit_is_counted(text: str, advance: float) -> None:
+    """On the digit pad (a square canvas), the digits apart or touching (the 23). Touching
+    digits are looked for only in ink wider than tall: a touching 17 as narrow as a 7 is
+    not found."""
+    size = (280, 280)
+    fill = 0.9 / (1 + advance * (len(text) - 1))
+    image = render(
+        layout_number(text, size, fill=fill, advance=advance), size=size, width=14, placed=True
+    )
+    touching = label_components(np.asarray(image.convert("L")) < 128).count == 1
+    assert touching == (advance < 0.8)
+    assert prepare_digit(image).digits_found == len(text)
+    assert prepare_number(image).digits_found == len(text)
+
+
+@pytest.mark.parametrize("width", [8.0, 18.0, 30.0])
+def test_every_style_of_one_digit_is_counted_once(width: float) -> None:
+    """A 4 or a 5 of two strokes, an 8 as two circles, a crossed 7, upright or leaning."""
+    for digit, style, strokes in all_styles():
+        for lean in (0.0, 0.25):
+            prepared = prepare_digit(render(slant(strokes, lean), width=width, background=None))
+            assert prepared.digits_found == 1, (digit, style, lean)
+
+
+def test_wide_single_digits_are_counted_once() -> None:
+    for digit in "0234578":
+        box = (40, 40, 150 * 1.5, 150)
+        image = render(strokes_for(digit), size=(305, 230), width=14, box=box)
+        assert prepare_digit(image).digits_found == 1, digit
 
 
 # -- pixels and PNGs -------------------------------------------------------------------

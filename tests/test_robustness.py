@@ -41,6 +41,11 @@ FLOORS = {  # measured 0.98, 0.99, 0.99, 0.97, 0.99, 0.9875, 0.9875, 0.975, 0.98
     "photo_shadow": 0.93,
 }
 NUMBER_FLOORS = {2: 0.92, 4: 0.92}  # measured 0.95 and 0.95 (whole numbers right)
+#: At most this share of single digits said to hold several (``Prepared.digits_found``) ...
+SEVERAL_SHARE = 0.02
+#: ... and at least this share of numbers sent as one digit counted right (measured 0.9875
+#: for 2 and for 4 digits).
+COUNTED_FLOOR = 0.95
 
 pytestmark = pytest.mark.slow
 
@@ -62,6 +67,8 @@ def test_family_accuracy(family: str, network: Network, test_set: tuple) -> None
     result = robustness.family_result(family, network, images, labels, count, SEED)
     assert result.empty == 0, f"{family}: {result.empty} digits reported as no digit"
     assert result.accuracy >= FLOORS[family], f"{family}: {result.accuracy:.3f}"
+    # one digit said to hold several: measured 1 (a wide 4) in canvas_transparent, else 0
+    assert result.several <= SEVERAL_SHARE * count, f"{family}: {result.several} said several"
 
 
 @pytest.mark.parametrize("length", sorted(NUMBER_FLOORS))
@@ -70,6 +77,8 @@ def test_number_accuracy(length: int, network: Network, test_set: tuple) -> None
     result = robustness.number_result(length, network, images, labels, NUMBER_COUNT, SEED)
     assert result.accuracy >= NUMBER_FLOORS[length], f"{length} digits: {result.accuracy:.3f}"
     assert result.miscounted <= 0.06 * NUMBER_COUNT
+    # sent as one digit (POST /predict), the number is said to hold its digits
+    assert result.counted is not None and result.counted >= COUNTED_FLOOR, result.counted
 
 
 def test_inputs_without_a_digit_are_empty() -> None:
