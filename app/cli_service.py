@@ -177,6 +177,8 @@ def run_predict(args: argparse.Namespace) -> int:
             else:
                 digit = predict_digit(model, source, options)
                 line = f"{digit.digit} ({digit.confidence:.1%}, {digit.status})"
+                if digit.digits_found > 1:
+                    line += f"; it looks like {digit.digits_found} digits: try --number"
                 document = digit.model_dump(mode="json")
         except InputError as exc:
             print(f"{name}: {exc.detail}", file=sys.stderr)

@@ -133,10 +133,16 @@ def _probability(value: np.floating | float) -> float:
 def predict_digit(model: ServedModel, source: Source, options: Options) -> PredictResponse:
     """``POST /predict``: one digit."""
     timer = Timer()
-    piece = prepare(source, False, options, timer).pieces[0]
+    prepared = prepare(source, False, options, timer)
+    piece = prepared.pieces[0]
     probabilities = infer(model, [piece.image], timer)[0]
     result = judge(probabilities, options, piece.image)
-    return PredictResponse(**result.model_dump(), model=model_info(model), timing_ms=timer.done())
+    return PredictResponse(
+        **result.model_dump(),
+        digits_found=prepared.digits_found,
+        model=model_info(model),
+        timing_ms=timer.done(),
+    )
 
 
 def predict_number(model: ServedModel, source: Source, options: Options) -> NumberResponse:
@@ -167,14 +173,15 @@ def predict_batch(
 ) -> BatchResponse:
     """``POST /predict/batch``: one result or error per file, one forward pass for all."""
     timer = Timer()
-    images: dict[int, np.ndarray] = {}
+    prepared: dict[int, Prepared] = {}
     errors: dict[int, InputError] = {}
     for index, (_name, item) in enumerate(items):
         outcome = item if isinstance(item, InputError) else _attempt(item, options, timer)
         if isinstance(outcome, InputError):
             errors[index] = outcome
         else:
-            images[index] = outcome.pieces[0].image
+            prepared[index] = outcome
+    images = {index: found.pieces[0].image for index, found in prepared.items()}
     rows = (
         dict(zip(images, infer(model, list(images.values()), timer), strict=True)) if images else {}
     )
@@ -184,6 +191,7 @@ def predict_batch(
             filename=name,
             result=judge(rows[index], options, images[index]) if index in rows else None,
             error=_batch_error(errors[index]) if index in errors else None,
+            digits_found=prepared[index].digits_found if index in prepared else None,
         )
         for index, (name, _item) in enumerate(items)
     ]

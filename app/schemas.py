@@ -120,6 +120,16 @@ class DigitResult(BaseModel):
 class PredictResponse(DigitResult):
     """``POST /predict``."""
 
+    digits_found: int = Field(
+        default=1,
+        ge=1,
+        examples=[1],
+        description=(
+            "How many digits the image seems to hold: 1, or more when a number was written "
+            "where one digit was expected. `digit` then reads them all squeezed into one "
+            "image; send the image to `POST /predict/number` to read each digit."
+        ),
+    )
     model: ModelInfo
     timing_ms: dict[str, float] = Field(
         examples=[{"decode": 0.4, "preprocess": 0.9, "inference": 0.2, "total": 1.8}],
@@ -165,6 +175,11 @@ class BatchItem(BaseModel):
     filename: str | None = Field(default=None, examples=["seven.png"])
     result: DigitResult | None = None
     error: BatchError | None = None
+    digits_found: int | None = Field(
+        default=None,
+        ge=1,
+        description="As in `POST /predict`'s answer (none for a file that failed).",
+    )
 
 
 class BatchResponse(BaseModel):

@@ -73,6 +73,19 @@ def test_predict_prints_one_line_per_file_and_fails_on_a_bad_one(
     assert f"{files[3]}: cannot read the file" in err
 
 
+def test_predict_says_when_one_digit_looks_like_a_number(
+    tmp_path: Path, models_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = [
+        written(tmp_path, "seven.png", digit_png(7)),
+        written(tmp_path, "year.png", number_png("17", size=(360, 200))),
+    ]
+    assert main(["predict", "--models-dir", str(models_dir), *map(str, files)]) == 0
+    seven, year = capsys.readouterr().out.splitlines()
+    assert "digits" not in seven
+    assert year.endswith("; it looks like 2 digits: try --number")
+
+
 def test_predict_without_weights_names_the_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -80,7 +80,17 @@ def test_predict_multipart_answers_in_the_documented_shape(client: TestClient) -
     response = post_file(client, digit_png(7))
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"digit", "confidence", "status", "top", "image", "model", "timing_ms"}
+    assert set(body) == {
+        "digit",
+        "confidence",
+        "status",
+        "top",
+        "image",
+        "digits_found",
+        "model",
+        "timing_ms",
+    }
+    assert body["digits_found"] == 1
     assert body["digit"] == body["top"][0]["digit"]
     assert body["confidence"] == body["top"][0]["probability"]
     assert body["status"] == ("ok" if body["confidence"] >= 0.6 else "unsure")
@@ -208,6 +218,16 @@ def test_number_reads_the_digits_left_to_right(client: TestClient) -> None:
     assert body["status"] == ("unsure" if unsure else "ok")
 
 
+def test_a_number_sent_to_predict_is_said_to_hold_its_digits(client: TestClient) -> None:
+    """``digit`` then reads both squeezed into one image: the caller is told."""
+    body = post_file(client, number_png("17", size=(360, 200))).json()
+    assert body["digits_found"] == 2
+    assert (
+        post_file(client, number_png("17", size=(360, 200)), url="/predict/number").json()["number"]
+        == "17"
+    )
+
+
 def test_number_of_one_digit_matches_predict(client: TestClient) -> None:
     png = digit_png(6)
     single = post_file(client, png).json()
@@ -222,6 +242,7 @@ def test_batch_answers_each_file_in_order_and_isolates_bad_ones(client: TestClie
         ("file", ("junk.png", b"not an image at all", "image/png")),
         ("file", ("blank.png", blank_png(), "image/png")),
         ("file", ("five.png", digit_png(5), "image/png")),
+        ("file", ("number.png", number_png("42", size=(360, 200)), "image/png")),
     ]
     response = client.post("/predict/batch", files=files)
     assert response.status_code == 200
@@ -231,9 +252,11 @@ def test_batch_answers_each_file_in_order_and_isolates_bad_ones(client: TestClie
         "junk.png",
         "blank.png",
         "five.png",
+        "number.png",
     ]
-    assert [item["index"] for item in body["results"]] == [0, 1, 2, 3]
-    assert body["succeeded"] == 2 and body["failed"] == 2
+    assert [item["index"] for item in body["results"]] == [0, 1, 2, 3, 4]
+    assert body["succeeded"] == 3 and body["failed"] == 2
+    assert [item["digits_found"] for item in body["results"]] == [1, None, None, 1, 2]
     assert body["results"][1]["error"]["status_code"] == 415
     assert body["results"][2]["error"]["status_code"] == 422
     assert "no digit" in body["results"][2]["error"]["detail"].lower()
