@@ -490,6 +490,31 @@ def test_number_mode_reads_a_three_digit_number(open_page: Callable[..., Session
         assert box.inner_text().strip() in "305"
 
 
+def test_a_number_on_the_digit_pad_is_said_and_read_as_a_number(
+    open_page: Callable[..., Session],
+) -> None:
+    page = open_page().page
+    draw_with_mouse(page, layout_number("17", PAD, fill=0.5))
+    settle(page)
+    assert page.locator("#several").is_visible()
+    assert (
+        page.inner_text("#several-text")
+        == "This looks like 2 digits. Digit mode reads them as one."
+    )
+    screenshot(page, "desktop-digit-several")
+    page.click("#read-number")
+    settle(page)
+    assert page.get_attribute("body", "data-mode") == "number"
+    assert answer(page) == "17"  # the drawing came along
+    assert page.locator("#pad-boxes .box").count() == 2
+    assert page.locator("#several").is_hidden()
+    page.click("#tab-digit")
+    draw_with_mouse(page, place(strokes_for("7"), centred_box(PAD)))
+    settle(page)
+    assert answer(page) == "7"
+    assert page.locator("#several").is_hidden()
+
+
 def test_number_mode_on_a_phone(open_page: Callable[..., Session]) -> None:
     page = open_page(PHONE).page
     page.tap("#tab-number")

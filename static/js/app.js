@@ -83,12 +83,16 @@ function onPadChange(reason) {
     if (!pad.isDrawing) panel.showTooSmall(TOO_SMALL);
     return;
   }
-  if (reason === "end" || reason === "undo") live.run();
+  if (reason === "end" || reason === "undo" || reason === "load") live.run();
   else live.schedule();
 }
 
 pad.addEventListener("change", (event) => onPadChange(event.detail.reason));
 $("undo").addEventListener("click", () => pad.undo());
+$("read-number").addEventListener("click", () => {
+  setMode("number", { keepDrawing: true });
+  $("pad").focus();
+});
 $("clear").addEventListener("click", () => {
   pad.clear();
   $("pad").focus();
@@ -171,7 +175,8 @@ listenForPhotos({
 
 // --- Modes -----------------------------------------------------------------------
 
-function setMode(mode) {
+/** Switch modes; `keepDrawing` carries the digit pad's drawing into the number pad. */
+function setMode(mode, { keepDrawing = false } = {}) {
   if (!MODES.includes(mode) || mode === state.mode) return;
   state.mode = mode;
   document.body.dataset.mode = mode;
@@ -194,10 +199,12 @@ function setMode(mode) {
   if (drawing) {
     photoView.reset();
     $("photo-boxes").replaceChildren();
-    pad.setAspect(mode === "number" ? 2 : 1);
+    panel.showEmpty(EMPTY_PROMPT[mode]);
+    pad.setAspect(mode === "number" ? 2 : 1, { keep: keepDrawing });
     requestAnimationFrame(showBrush);
+  } else {
+    panel.showEmpty(EMPTY_PROMPT[mode]);
   }
-  panel.showEmpty(EMPTY_PROMPT[mode]);
   history.replaceState(null, "", mode === "digit" ? location.pathname : `#${mode}`);
 }
 

@@ -70,14 +70,20 @@ export class DrawingPad extends EventTarget {
     this.resize();
   }
 
-  /** Width over height of the drawing: 1 for a digit, 2 for a number. Clears. */
-  setAspect(aspect) {
-    this.width = Math.round(LOGICAL_HEIGHT * aspect);
+  /**
+   * Width over height of the drawing: 1 for a digit, 2 for a number. Clears, unless
+   * `keep` (the pad is widening): the strokes then move to the middle of the new width.
+   */
+  setAspect(aspect, { keep = false } = {}) {
+    const width = Math.round(LOGICAL_HEIGHT * aspect);
+    const shift = (width - this.width) / 2;
+    const kept = keep && shift >= 0 ? this.strokes : [];
+    this.strokes = kept.map((s) => ({ ...s, points: s.points.map((p) => ({ ...p, x: p.x + shift })) }));
+    this.width = width;
     this.height = LOGICAL_HEIGHT;
-    this.strokes = [];
     this.active = null;
     this.resize();
-    this.changed("clear");
+    this.changed(this.strokes.length ? "load" : "clear");
   }
 
   get isEmpty() {

@@ -29,6 +29,8 @@ export class ResultPanel {
     this.status = root.querySelector("#answer-status");
     this.detail = root.querySelector("#answer-detail");
     this.error = root.querySelector("#error");
+    this.several = root.querySelector("#several");
+    this.severalText = root.querySelector("#several-text");
     this.explain = root.querySelector("#explain");
     this.bars = root.querySelector("#bars");
     this.seen = root.querySelector("#seen-image");
@@ -66,6 +68,15 @@ export class ResultPanel {
     this.status.textContent = status;
     this.detail.textContent = detail;
     this.error.hidden = true;
+    this.several.hidden = true;
+  }
+
+  /** A number written where one digit was asked for: say so, offer to read it as one. */
+  showSeveral(count) {
+    const text = `This looks like ${count} digits. Digit mode reads them as one.`;
+    this.severalText.textContent = text;
+    this.several.hidden = false;
+    return text;
   }
 
   /** Nothing to read yet. */
@@ -102,7 +113,7 @@ export class ResultPanel {
     this.announce(message);
   }
 
-  /** One digit: `{digit, confidence, status, top, image}`. */
+  /** One digit: `{digit, confidence, status, top, image, digits_found}`. */
   showDigit(result, { cards = false } = {}) {
     const sure = result.status === "ok";
     const alt = alternatives(result.top);
@@ -119,10 +130,11 @@ export class ResultPanel {
     this.showBars(result.top);
     this.showSeen(result.image);
     this.showCards(cards ? [result] : null);
+    const several = result.digits_found > 1 ? ` ${this.showSeveral(result.digits_found)}` : "";
     this.announce(
-      sure
+      (sure
         ? `${result.digit}, ${percent(result.confidence)} sure.`
-        : `Not sure. Maybe ${result.digit}, ${percent(result.confidence)}.`,
+        : `Not sure. Maybe ${result.digit}, ${percent(result.confidence)}.`) + several,
     );
   }
 
