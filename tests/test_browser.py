@@ -497,6 +497,7 @@ def test_a_number_on_the_digit_pad_is_said_and_read_as_a_number(
     draw_with_mouse(page, layout_number("17", PAD, fill=0.5))
     settle(page)
     assert page.locator("#several").is_visible()
+    assert page.inner_text("#answer-detail").endswith("sure; it looks like 2 digits")
     assert (
         page.inner_text("#several-text")
         == "This looks like 2 digits. Digit mode reads them as one."

@@ -71,12 +71,10 @@ export class ResultPanel {
     this.several.hidden = true;
   }
 
-  /** A number written where one digit was asked for: say so, offer to read it as one. */
+  /** A number written where one digit was asked for: offer to read it as a number. */
   showSeveral(count) {
-    const text = `This looks like ${count} digits. Digit mode reads them as one.`;
-    this.severalText.textContent = text;
+    this.severalText.textContent = `This looks like ${count} digits. Digit mode reads them as one.`;
     this.several.hidden = false;
-    return text;
   }
 
   /** Nothing to read yet. */
@@ -116,25 +114,29 @@ export class ResultPanel {
   /** One digit: `{digit, confidence, status, top, image, digits_found}`. */
   showDigit(result, { cards = false } = {}) {
     const sure = result.status === "ok";
-    const alt = alternatives(result.top);
+    const several = result.digits_found > 1 ? result.digits_found : 0;
+    // A number read as one digit: said in the answer itself, which stays in view on phones.
+    const why = several ? `; it looks like ${several} digits` : "";
+    const alt = several ? "" : alternatives(result.top);
     if (sure) {
-      this.setAnswer("ok", String(result.digit), `It's a ${result.digit}.`, `${percent(result.confidence)} sure`);
+      this.setAnswer("ok", String(result.digit), `It's a ${result.digit}.`, `${percent(result.confidence)} sure${why}`);
     } else {
       this.setAnswer(
         "unsure",
         String(result.digit),
         `Not sure: maybe a ${result.digit}.`,
-        `${percent(result.confidence)} sure${alt ? `; it could also be ${alt}` : ""}.`,
+        `${percent(result.confidence)} sure${why}${alt ? `; it could also be ${alt}` : ""}.`,
       );
     }
     this.showBars(result.top);
     this.showSeen(result.image);
     this.showCards(cards ? [result] : null);
-    const several = result.digits_found > 1 ? ` ${this.showSeveral(result.digits_found)}` : "";
+    if (several) this.showSeveral(several);
     this.announce(
       (sure
-        ? `${result.digit}, ${percent(result.confidence)} sure.`
-        : `Not sure. Maybe ${result.digit}, ${percent(result.confidence)}.`) + several,
+        ? `${result.digit}, ${percent(result.confidence)} sure`
+        : `Not sure. Maybe ${result.digit}, ${percent(result.confidence)}`) +
+        (several ? `, but it looks like ${several} digits.` : "."),
     );
   }
 
