@@ -89,6 +89,9 @@ PEN_WIDTH = 3.5
 #: numbers of 2 to 4 digits sent as one digit, 594 were counted right.
 WIDE_INK = 1.5
 DIGIT_COUNT_HEIGHT = 0.6
+#: Two strokes are side by side when their columns overlap by at most this share of the
+#: narrower one (close handwriting tucks one digit under the next's edge).
+SIDE_BY_SIDE = 0.5
 
 
 @dataclass
@@ -334,11 +337,17 @@ def digits_within(parts: Components, chosen: list[int], mask: Array, photo: bool
     x0, y0, x1, y1 = _box_of(parts.boxes[chosen])
     least = DIGIT_COUNT_HEIGHT * (y1 - y0)
     tall = [parts.boxes[i] for i in chosen if parts.boxes[i][3] - parts.boxes[i][1] >= least]
-    apart = any(a[2] <= b[0] or b[2] <= a[0] for a, b in itertools.combinations(tall, 2))
+    apart = any(_side_by_side(a, b) for a, b in itertools.combinations(tall, 2))
     if x1 - x0 <= WIDE_INK * (y1 - y0) and not apart:
         return 1
     found = [r for r in number_regions(mask, photo) if r.box[3] - r.box[1] >= least]
     return max(1, len(found))
+
+
+def _side_by_side(a: Array, b: Array) -> bool:
+    """Two boxes whose columns overlap by at most ``SIDE_BY_SIDE`` of the narrower one."""
+    overlap = min(a[2], b[2]) - max(a[0], b[0])
+    return bool(overlap <= SIDE_BY_SIDE * min(a[2] - a[0], b[2] - b[0]))
 
 
 def underline(parts: Components, i: int, chosen: list[int]) -> bool:
