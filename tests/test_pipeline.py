@@ -694,6 +694,17 @@ def test_a_number_written_for_one_digit_is_counted(
     assert prepare_number(image).digits_found == len(text)
 
 
+def test_a_number_on_a_rising_baseline_sent_as_one_digit_is_counted() -> None:
+    """Each digit 25 pixels above the one before: together far taller than any digit."""
+    strokes = [
+        stroke
+        for i, digit in enumerate("2024")
+        for stroke in place(strokes_for(digit), (30 + 95 * i, 130 - 25 * i, 80, 100))
+    ]
+    image = render(strokes, size=(440, 280), width=12, placed=True)
+    assert prepare_digit(image).digits_found == 4
+
+
 @pytest.mark.parametrize("width", [8.0, 18.0, 30.0])
 def test_every_style_of_one_digit_is_counted_once(width: float) -> None:
     """A 4 or a 5 of two strokes, an 8 as two circles, a crossed 7, upright or leaning."""
