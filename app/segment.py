@@ -82,6 +82,13 @@ DIGIT_ASPECT = 0.8
 BAR_LENGTH = 5.0
 BAR_FILL = 0.8
 PEN_WIDTH = 3.5
+#: A stroke round the other writing that is not closed (a circle drawn round the answer,
+#: its ends apart) is a frame when it lies in this share of the directions seen from the
+#: writing's centre, counted in ``RING_SECTORS`` sectors (a gap of up to 90 degrees).
+RING_COVER = 0.75
+RING_SECTORS = 36
+#: Closed or not, a frame holds writing with at least this share of its own ink.
+RING_INSIDE = 0.15
 #: One digit's ink may hold a number written in its place when it is this much wider than
 #: tall, or has two strokes this tall (over its height) side by side; the number's split
 #: then counts as digits the parts at least this tall over the tallest (a rising baseline
@@ -175,17 +182,36 @@ def pens(parts: Components, sizable: list[int]) -> set[int]:
 
 
 def frames(parts: Components, sizable: list[int]) -> set[int]:
-    """Among components above the speck limit, a closed stroke with all the others inside
-    it: a circle drawn round the answer, a form's box. A digit's own loops seldom hold
-    more than a speck."""
+    """Among components above the speck limit, a stroke round all the others: a circle
+    drawn round the answer (closed, or open where the pen started and stopped), a form's
+    box. What a frame holds is writing, with at least ``RING_INSIDE`` of the frame's
+    ink: a digit's own loop holds at most a speck or a blot."""
     if len(sizable) < 2:
         return set()
     for i in sizable:
         inside = [j for j in sizable if j != i]
         within = all(_box_within(parts.boxes[j], parts.boxes[i]) for j in inside)
-        if inside and within and encloses(parts, i, inside):
+        held = sum(int(parts.areas[j]) for j in inside) >= RING_INSIDE * int(parts.areas[i])
+        if (
+            inside
+            and within
+            and held
+            and (encloses(parts, i, inside) or surrounds(parts, i, inside))
+        ):
             return {i}
     return set()
+
+
+def surrounds(parts: Components, i: int, inside: list[int]) -> bool:
+    """Seen from the centre of the components ``inside``, component ``i`` lies in at least
+    ``RING_COVER`` of the directions (a piece of a broken stroke, on the edge of the
+    rest, sees it in about half)."""
+    ys, xs = np.nonzero(parts.mask(inside))
+    ry, rx = np.nonzero(parts.crop(i))
+    x0, y0 = int(parts.boxes[i][0]), int(parts.boxes[i][1])
+    angles = np.arctan2(ry + y0 - ys.mean(), rx + x0 - xs.mean())
+    sectors = np.floor((angles + np.pi) * (RING_SECTORS / (2 * np.pi))).astype(np.int64)
+    return np.unique(sectors % RING_SECTORS).size >= RING_COVER * RING_SECTORS
 
 
 def _box_within(inner: Array, outer: Array) -> bool:

@@ -371,6 +371,38 @@ def test_a_circle_drawn_round_the_digit_is_left_out(digit: str) -> None:
     assert difference(only_piece(load_image(circled)), only_piece(load_image(plain))) < 0.05
 
 
+@pytest.mark.parametrize("gap", [30, 80])
+@pytest.mark.parametrize("digit", list("03478"))
+def test_an_open_circle_round_the_digit_is_left_out(digit: str, gap: int) -> None:
+    """Circled by hand, the ends ``gap`` degrees apart (80: 150 pixels here)."""
+    ring = [arc((0.5, 0.5), (0.5, 0.5), -90 + gap / 2, 270 - gap / 2)]
+    strokes = place(strokes_for(digit), (420, 200, 400, 500))
+    circled = photo_of([strokes, place(ring, (300, 120, 640, 680))]).data
+    plain = photo_of([strokes]).data
+    assert difference(only_piece(load_image(circled)), only_piece(load_image(plain))) < 0.05
+
+
+@pytest.mark.parametrize("digit", "068")
+def test_a_blot_in_a_digits_loop_does_not_make_the_digit_a_frame(digit: str) -> None:
+    """A blot inside a loop with 8% of the digit's ink, far more than a speck (a shadow's
+    edge, a drop of ink): the loop holds it, but a frame holds writing with far more."""
+    image = drawn(digit, width=18)
+    grey = np.asarray(image.convert("L")) < 128
+    holes_of = label_components(~grey)
+    inner = [j for j in range(holes_of.count) if not touches(holes_of.boxes[j], grey.shape)]
+    x0, y0, x1, y1 = (int(v) for v in holes_of.boxes[max(inner, key=lambda j: holes_of.areas[j])])
+    cx, cy, r = (x0 + x1) // 2, (y0 + y1) // 2, round(np.sqrt(0.08 * grey.sum() / np.pi))
+    assert 2 * r + 6 < min(x1 - x0, y1 - y0)  # clear of the loop: a component of its own
+    ImageDraw.Draw(image).ellipse((cx - r, cy - r, cx + r, cy + r), fill=(0, 0, 0))
+    prepared = prepare_digit(image)
+    plain = prepare_digit(drawn(digit, width=18))
+    assert np.allclose(prepared.pieces[0].box, plain.pieces[0].box, atol=3)
+
+
+def touches(box: np.ndarray, shape: tuple[int, ...]) -> bool:
+    return bool(box[0] == 0 or box[1] == 0 or box[2] == shape[1] or box[3] == shape[0])
+
+
 @pytest.mark.parametrize("digit", list("1579"))
 def test_a_printed_box_round_the_digit_is_left_out(digit: str) -> None:
     """A form's box for one digit, printed thin and grey, the digit written inside."""
