@@ -353,22 +353,23 @@ def digit_region(mask: Array, photo: bool = False) -> Region | None:
         if major or _near(parts.boxes[i], region, NEAR):
             chosen.append(i)
     chosen = [i for i in chosen if not underline(parts, i, chosen)] or chosen
-    mask, box = parts.mask(chosen), _box_of(parts.boxes[chosen])
-    return Region(mask, box, digits_within(parts, chosen, mask, photo))
+    found = Region(parts.mask(chosen), _box_of(parts.boxes[chosen]))
+    found.digits = digits_within(parts, chosen, found, photo)
+    return found
 
 
-def digits_within(parts: Components, chosen: list[int], mask: Array, photo: bool) -> int:
+def digits_within(parts: Components, chosen: list[int], ink: Region, photo: bool) -> int:
     """How many digits the ink read as one digit holds: more than one when a number was
     written where one digit was asked for. Only wide ink, or ink with two tall strokes
     side by side, is split as a number; its parts nearly as tall as the tallest count
     (``WIDE_INK``, ``DIGIT_COUNT_HEIGHT``)."""
-    x0, y0, x1, y1 = _box_of(parts.boxes[chosen])
+    x0, y0, x1, y1 = ink.box
     least = DIGIT_COUNT_HEIGHT * (y1 - y0)
     tall = [parts.boxes[i] for i in chosen if parts.boxes[i][3] - parts.boxes[i][1] >= least]
     apart = any(_side_by_side(a, b) for a, b in itertools.combinations(tall, 2))
     if x1 - x0 <= WIDE_INK * (y1 - y0) and not apart:
         return 1
-    heights = [r.box[3] - r.box[1] for r in number_regions(mask, photo)]
+    heights = [r.box[3] - r.box[1] for r in number_regions(ink.mask, photo)]
     return sum(h >= DIGIT_COUNT_HEIGHT * max(heights) for h in heights) if heights else 1
 
 
