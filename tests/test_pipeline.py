@@ -41,7 +41,7 @@ from app.pipeline import (
     prepare_pixels,
     save_pieces,
 )
-from app.segment import pens
+from app.segment import holes, pens
 
 
 def drawn(digit: str, width: float = 18.0, size: tuple[int, int] = (280, 280), **kw) -> Image.Image:  # type: ignore[no-untyped-def]
@@ -388,19 +388,14 @@ def test_a_blot_in_a_digits_loop_does_not_make_the_digit_a_frame(digit: str) -> 
     edge, a drop of ink): the loop holds it, but a frame holds writing with far more."""
     image = drawn(digit, width=18)
     grey = np.asarray(image.convert("L")) < 128
-    holes_of = label_components(~grey)
-    inner = [j for j in range(holes_of.count) if not touches(holes_of.boxes[j], grey.shape)]
-    x0, y0, x1, y1 = (int(v) for v in holes_of.boxes[max(inner, key=lambda j: holes_of.areas[j])])
+    loops = label_components(holes(grey))
+    x0, y0, x1, y1 = (int(v) for v in loops.boxes[int(np.argmax(loops.areas))])
     cx, cy, r = (x0 + x1) // 2, (y0 + y1) // 2, round(np.sqrt(0.08 * grey.sum() / np.pi))
     assert 2 * r + 6 < min(x1 - x0, y1 - y0)  # clear of the loop: a component of its own
     ImageDraw.Draw(image).ellipse((cx - r, cy - r, cx + r, cy + r), fill=(0, 0, 0))
     prepared = prepare_digit(image)
     plain = prepare_digit(drawn(digit, width=18))
     assert np.allclose(prepared.pieces[0].box, plain.pieces[0].box, atol=3)
-
-
-def touches(box: np.ndarray, shape: tuple[int, ...]) -> bool:
-    return bool(box[0] == 0 or box[1] == 0 or box[2] == shape[1] or box[3] == shape[0])
 
 
 @pytest.mark.parametrize("digit", list("1579"))
