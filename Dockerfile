@@ -5,7 +5,7 @@
 #   docker run --rm -p 8000:8000 -e DIGITS_MODEL=mlp -e DIGITS_WORKERS=2 digits
 #
 # Any Debian-based image with Python >= 3.11 and pip works as the base; the tests
-# build this file against a local Debian bookworm image (tests/test_container.py).
+# build this file against a local Debian bookworm image (tests/deploy/test_container.py).
 ARG BASE_IMAGE=python:3.12-slim
 FROM ${BASE_IMAGE}
 
@@ -92,8 +92,8 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 # uvicorn with address, port, workers and log level from the environment. `exec`
 # replaces the shell, so uvicorn gets `docker stop`'s SIGTERM and shuts down
 # cleanly. The service writes its own JSON access log (DIGITS_ACCESS_LOG), so
-# uvicorn's is off. The HTTP protocol of app.serving switches Nagle's algorithm off
+# uvicorn's is off. The HTTP protocol of app.service.serving switches Nagle's algorithm off
 # (with 2 or more workers every keep-alive answer would wait ~40 ms otherwise).
 # X-Forwarded-* headers are trusted: the container is meant to be reached through
 # a load balancer or ingress only.
-CMD ["/bin/sh", "-c", "exec uvicorn app.main:app --host \"$DIGITS_HOST\" --port \"$DIGITS_PORT\" --workers \"$DIGITS_WORKERS\" --log-level \"$DIGITS_LOG_LEVEL\" --http app.serving:NoDelayHTTPProtocol --no-access-log --proxy-headers --forwarded-allow-ips '*'"]
+CMD ["/bin/sh", "-c", "exec uvicorn app.main:app --host \"$DIGITS_HOST\" --port \"$DIGITS_PORT\" --workers \"$DIGITS_WORKERS\" --log-level \"$DIGITS_LOG_LEVEL\" --http app.service.serving:NoDelayHTTPProtocol --no-access-log --proxy-headers --forwarded-allow-ips '*'"]

@@ -1,4 +1,5 @@
-"""Digits' service: the HTTP API, the image pipeline, settings and the ``digits`` CLI.
+"""Digits around the network: the image pipeline (``vision``), the HTTP service
+(``service``), the ``digits`` command (``cli``) and the settings they share.
 
 One BLAS thread per process, unless the environment says otherwise. The service
 answers many requests at once (uvicorn workers, FastAPI's thread pool), and the

@@ -1,7 +1,7 @@
 """The Digits web service: ``app.main:app``, assembled from its parts.
 
 ``create_app(settings)`` builds the FastAPI application: the REST endpoints
-(``app.api``), the drawing page (``app.pages``) and its files under ``/static``,
+(``app.service.api``), the drawing page (``app.service.pages``) and its files under ``/static``,
 JSON error handlers, and the middleware (request ids and access log, body size
 limit, security headers, optional CORS). The ``lifespan`` loads every model once
 at start-up; when a weights file is missing or invalid the server stops at once
@@ -24,13 +24,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from app import api, pages
-from app.describe import model_info
-from app.guards import BodyLimit, SecurityHeaders, StartupFailure
-from app.handlers import install_error_handlers
-from app.logs import AccessLog, configure_logging
-from app.offload import Backlog, start_runner
-from app.registry import ModelLoadError, load_models
+from app.service import api, pages
+from app.service.describe import model_info
+from app.service.guards import BodyLimit, SecurityHeaders, StartupFailure
+from app.service.handlers import install_error_handlers
+from app.service.logs import AccessLog, configure_logging
+from app.service.offload import Backlog, start_runner
+from app.service.registry import ModelLoadError, load_models
 from app.settings import Settings
 
 logger = logging.getLogger("digits.server")

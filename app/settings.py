@@ -34,7 +34,7 @@ Variable                       Default                Meaning
                                                       worker. ``N``: in a pool of ``N``
                                                       processes fed by one queue, so one
                                                       worker uses ``N`` cores evenly
-                                                      (``app.offload``).
+                                                      (``app.service.offload``).
 ``DIGITS_PREDICT_NICE``        ``10``                 How much lower the pool processes' CPU
                                                       priority is than the serving process's
                                                       (``nice``, 0..19), so the event loop

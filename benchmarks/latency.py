@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.pipeline import load_image, prepare_digit
+from app.vision.pipeline import load_image, prepare_digit
 from benchmarks import synthetic
 from benchmarks.robustness import big_photo, median_ms
 from model.mnist import load_mnist, to_float

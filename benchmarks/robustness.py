@@ -2,7 +2,7 @@
 
 Builds its own inputs from the MNIST *test* set (``benchmarks/synthetic.py``):
 canvases of several kinds, photo-like renderings and numbers of 2 to 6 digits,
-runs each through ``app.pipeline`` exactly as the API does, and prints the
+runs each through ``app.vision.pipeline`` exactly as the API does, and prints the
 accuracy per family next to the network's plain MNIST accuracy, the share of
 blank inputs reported as empty, and the median preprocessing time of a 280x280
 canvas and of a 12-megapixel photo. It also says how often one digit is taken for
@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make the project importable
     sys.path.insert(0, str(ROOT))
 
-from app.pipeline import Prepared, load_image, prepare_digit, prepare_number  # noqa: E402
+from app.vision.pipeline import Prepared, load_image, prepare_digit, prepare_number  # noqa: E402
 from benchmarks import synthetic  # noqa: E402
 from model.mnist import load_mnist, to_float  # noqa: E402
 from model.network import Network  # noqa: E402

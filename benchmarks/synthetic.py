@@ -1,7 +1,7 @@
 """Synthetic drawings, photos and numbers made from MNIST *test* digits.
 
 The robustness benchmark (``benchmarks/robustness.py``) and the pipeline tests
-(``tests/test_robustness.py``) share these generators, so the tests' floors and
+(``tests/benchmarks/test_robustness.py``) share these generators, so the tests' floors and
 the benchmark's figures measure the same thing. Only test-set digits are used,
 never training data, and every random choice comes from the ``rng`` passed in.
 
@@ -39,9 +39,9 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from app.components import label_components
-from app.geometry import erode
-from app.segment import holes
+from app.vision.components import label_components
+from app.vision.geometry import erode
+from app.vision.segment import holes
 
 Array = np.ndarray
 

@@ -1,0 +1,127 @@
+"""ASGI middleware that guards every request: body size, security headers, clean start-up failures.
+
+- ``BodyLimit`` refuses a request body over ``DIGITS_MAX_REQUEST_BYTES`` with 413:
+  at once from ``Content-Length``, or, for a chunked upload, as soon as the bytes
+  read pass the limit (the read raises ``ImageTooLargeError``, which the error
+  handlers turn into the 413 answer). Nothing larger is ever buffered.
+- ``SecurityHeaders`` adds ``X-Content-Type-Options: nosniff`` to every response
+  and the drawing page's strict Content-Security-Policy to every response except
+  the interactive docs, whose Swagger UI and ReDoc load from a CDN.
+- ``StartupFailure`` replaces the traceback Starlette reports when the lifespan
+  fails (no weights file, say) with the one sentence the lifespan stored in
+  ``app.state.startup_error``, so the server stops with a message, not a stack.
+"""
+
+from __future__ import annotations
+
+import json
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.service.logs import request_id
+from app.vision.errors import ImageTooLargeError
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+DOCS_PATHS = ("/docs", "/redoc")
+
+
+def too_large_message(limit: int) -> str:
+    return (
+        f"The request body is larger than the limit of {limit / 1e6:.1f} MB. "
+        "Send a smaller image (a digit needs only a few kilobytes)."
+    )
+
+
+class BodyLimit:
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_bytes:
+            await _send_json(send, 413, too_large_message(self.max_bytes), request_id(scope))
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                raise ImageTooLargeError(too_large_message(self.max_bytes))
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def _send_json(send: Send, status: int, detail: str, rid: str | None) -> None:
+    body = json.dumps({"detail": detail, "request_id": rid}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        strict = not str(scope.get("path", "")).startswith(DOCS_PATHS)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((b"x-content-type-options", b"nosniff"))
+                if strict:
+                    headers.append((b"content-security-policy", CONTENT_SECURITY_POLICY.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class StartupFailure:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+
+        async def plain_send(message: Message) -> None:
+            error = getattr(scope["app"].state, "startup_error", None) if "app" in scope else None
+            if message["type"] == "lifespan.startup.failed" and error:
+                message = {**message, "message": error}
+            await send(message)
+
+        await self.app(scope, receive, plain_send)

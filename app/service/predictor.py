@@ -1,0 +1,215 @@
+"""From a client's image to an answer: decode, prepare, infer, judge.
+
+These functions are synchronous and CPU-bound; the API runs each off the event
+loop (one hop per request, to a thread or a pool process: ``app.service.offload``), and
+``digits predict`` calls them directly, so the CLI's JSON has the API's shape.
+
+The judgement uses the calibrated probabilities (the network's ``predict_proba``
+applies the temperature stored with the weights): the most probable digit wins,
+its probability is the ``confidence``, and a confidence below the unsure
+threshold gives ``status: "unsure"``. An image in which the pipeline found no ink
+(its ``empty`` flag) is a ``NoDigitError`` (422).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.service.describe import model_info
+from app.service.inputs import ImageBytes, PixelGrid, Source
+from app.service.registry import ServedModel
+from app.service.schemas import (
+    BatchError,
+    BatchItem,
+    BatchResponse,
+    Candidate,
+    DigitResult,
+    NumberDigit,
+    NumberResponse,
+    PredictResponse,
+)
+from app.vision.errors import InputError, NoDigitError
+from app.vision.pipeline import (
+    Prepared,
+    load_image,
+    png_data_url,
+    prepare_digit,
+    prepare_number,
+    prepare_pixels,
+)
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to answer: set per request (``top_k``, ``include_image``) and per server."""
+
+    top_k: int = 3
+    include_image: bool = False
+    unsure_threshold: float = 0.6
+    max_pixels: int = 40_000_000
+
+
+class Timer:
+    """Milliseconds per named stage, plus the total since creation."""
+
+    def __init__(self) -> None:
+        self.began = time.perf_counter()
+        self.ms: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.add(name, (time.perf_counter() - start) * 1000)
+
+    def add(self, name: str, ms: float) -> None:
+        self.ms[name] = round(self.ms.get(name, 0.0) + ms, 3)
+
+    def done(self) -> dict[str, float]:
+        return {**self.ms, "total": round((time.perf_counter() - self.began) * 1000, 3)}
+
+
+# -- the stages -----------------------------------------------------------------------
+def prepare(source: Source, number: bool, options: Options, timer: Timer) -> Prepared:
+    """Decode (for files) and run the pipeline; ``NoDigitError`` when there is no ink."""
+    if isinstance(source, PixelGrid):
+        prepared = prepare_pixels(source.pixels)
+    else:
+        with timer.stage("decode"):
+            image = load_image(source.data, options.max_pixels)
+        prepared = (prepare_number if number else prepare_digit)(image)
+    for name, ms in prepared.timing_ms.items():
+        timer.add(name, ms)
+    if prepared.empty or not prepared.pieces:
+        raise NoDigitError(no_digit_message(prepared.reason))
+    return prepared
+
+
+def no_digit_message(reason: str | None) -> str:
+    """The pipeline's reason when it says so itself, else a sentence around it."""
+    reason = (reason or "").strip()
+    if reason.lower().startswith("no digit"):
+        return reason
+    why = f": {reason.rstrip('.')}" if reason else ""
+    return f"No digit found in the image{why}."
+
+
+def infer(model: ServedModel, images: list[np.ndarray], timer: Timer) -> np.ndarray:
+    with timer.stage("inference"):
+        return model.probabilities(np.stack(images).astype(np.float32, copy=False))
+
+
+def judge(
+    probabilities: np.ndarray, options: Options, image: np.ndarray | None = None
+) -> DigitResult:
+    """The winning digit, its confidence, the status and the ranked top list."""
+    order = np.argsort(-probabilities, kind="stable")
+    top = [
+        Candidate(digit=int(d), probability=_probability(probabilities[d]))
+        for d in order[: options.top_k]
+    ]
+    confidence = _probability(probabilities[order[0]])
+    return DigitResult(
+        digit=int(order[0]),
+        confidence=confidence,
+        status="unsure" if confidence < options.unsure_threshold else "ok",
+        top=top,
+        image=png_data_url(image) if options.include_image and image is not None else None,
+    )
+
+
+def _probability(value: np.floating | float) -> float:
+    return min(1.0, max(0.0, round(float(value), 6)))
+
+
+# -- the three answers ------------------------------------------------------------------
+def predict_digit(model: ServedModel, source: Source, options: Options) -> PredictResponse:
+    """``POST /predict``: one digit."""
+    timer = Timer()
+    prepared = prepare(source, False, options, timer)
+    piece = prepared.pieces[0]
+    probabilities = infer(model, [piece.image], timer)[0]
+    result = judge(probabilities, options, piece.image)
+    return PredictResponse(
+        **result.model_dump(),
+        digits_found=prepared.digits_found,
+        model=model_info(model),
+        timing_ms=timer.done(),
+    )
+
+
+def predict_number(model: ServedModel, source: Source, options: Options) -> NumberResponse:
+    """``POST /predict/number``: every digit, left to right."""
+    timer = Timer()
+    pieces = prepare(source, True, options, timer).pieces
+    probabilities = infer(model, [piece.image for piece in pieces], timer)
+    digits = [
+        NumberDigit(
+            **judge(row, options, piece.image).model_dump(), box=[int(v) for v in piece.box]
+        )
+        for piece, row in zip(pieces, probabilities, strict=True)
+    ]
+    return NumberResponse(
+        number="".join(str(d.digit) for d in digits),
+        confidence=_probability(float(np.prod([d.confidence for d in digits]))),
+        status="unsure" if any(d.status == "unsure" for d in digits) else "ok",
+        digits=digits,
+        model=model_info(model),
+        timing_ms=timer.done(),
+    )
+
+
+def predict_batch(
+    model: ServedModel,
+    items: list[tuple[str | None, ImageBytes | InputError]],
+    options: Options,
+) -> BatchResponse:
+    """``POST /predict/batch``: one result or error per file, one forward pass for all."""
+    timer = Timer()
+    prepared: dict[int, Prepared] = {}
+    errors: dict[int, InputError] = {}
+    for index, (_name, item) in enumerate(items):
+        outcome = item if isinstance(item, InputError) else _attempt(item, options, timer)
+        if isinstance(outcome, InputError):
+            errors[index] = outcome
+        else:
+            prepared[index] = outcome
+    images = {index: found.pieces[0].image for index, found in prepared.items()}
+    rows = (
+        dict(zip(images, infer(model, list(images.values()), timer), strict=True)) if images else {}
+    )
+    results = [
+        BatchItem(
+            index=index,
+            filename=name,
+            result=judge(rows[index], options, images[index]) if index in rows else None,
+            error=_batch_error(errors[index]) if index in errors else None,
+            digits_found=prepared[index].digits_found if index in prepared else None,
+        )
+        for index, (name, _item) in enumerate(items)
+    ]
+    return BatchResponse(
+        results=results,
+        succeeded=len(rows),
+        failed=len(errors),
+        model=model_info(model),
+        timing_ms=timer.done(),
+    )
+
+
+def _attempt(item: ImageBytes, options: Options, timer: Timer) -> Prepared | InputError:
+    try:
+        return prepare(item, False, options, timer)
+    except InputError as error:
+        return error
+
+
+def _batch_error(error: InputError) -> BatchError:
+    return BatchError(status_code=error.status_code, detail=error.detail)

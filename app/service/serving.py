@@ -1,0 +1,37 @@
+"""uvicorn's HTTP protocol with Nagle's algorithm switched off on every connection.
+
+With ``--workers 2`` or more, uvicorn binds the listening socket itself as
+``socket.socket(AF_INET)``, whose protocol number is 0; asyncio only sets
+``TCP_NODELAY`` on sockets whose protocol is ``IPPROTO_TCP``, so the workers'
+connections keep Nagle's algorithm on. A response written in two pieces (head,
+then body) then waits for the client's delayed ACK: every keep-alive request
+took ~44 ms instead of ~1 ms in ``benchmarks/http_load.py``.
+
+``NoDelayHTTPProtocol`` sets ``TCP_NODELAY`` when a connection is made and is
+otherwise uvicorn's default protocol. ``digits serve`` uses it; with plain
+uvicorn, pass ``--http app.service.serving:NoDelayHTTPProtocol``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+IMPORT_STRING = "app.service.serving:NoDelayHTTPProtocol"
+
+
+def disable_nagle(transport: asyncio.BaseTransport) -> None:
+    sock = transport.get_extra_info("socket")
+    if sock is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return
+    with contextlib.suppress(OSError):  # a closed socket: nothing to tune
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class NoDelayHTTPProtocol(H11Protocol):
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        disable_nagle(transport)
+        super().connection_made(transport)

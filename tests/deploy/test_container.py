@@ -1,0 +1,462 @@
+"""The Docker image, built from the Dockerfile and run for real with buildah.
+
+No Docker engine runs on the test machines, but buildah does:
+``../shared/tools/container-base`` makes a local Debian Python base image once,
+the Dockerfile is built against it, and the image's own command runs with
+``buildah run`` (chroot isolation, host network) in its own process group. The
+command, environment and user come from the built image's configuration; the
+only override is ``DIGITS_PORT`` (a free port, as ``docker run -e`` would set
+it), so that the test never collides with a server already on 8000.
+
+The image size and the server's memory after warm-up (and its peak after the
+largest image the Kubernetes Deployment accepts) are printed and written to
+``reports/container.json``. They size the memory in ``deploy/k8s/`` and
+``compose.yaml``, and the test checks that they still fit.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import io
+import itertools
+import json
+import math
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from PIL import Image as PILImage
+from PIL import ImageDraw
+from strokes import render, strokes_for
+
+pytestmark = [pytest.mark.slow, pytest.mark.container]
+
+REPO = Path(__file__).resolve().parents[2]
+BASE_TOOL = REPO.parent / "shared" / "tools" / "container-base"
+BASE_IMAGE = "localhost/python-base:bookworm"  # what BASE_TOOL makes
+CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+K8S_DEPLOYMENT = REPO / "deploy" / "k8s" / "deployment.yaml"
+REPORT = REPO / "reports" / "container.json"
+BUILDAH_RUN = ["buildah", "run", "--isolation", "chroot", "--network", "host"]
+START_TIMEOUT = 120  # seconds for /health to answer, on a busy 2-core machine
+
+_serial = itertools.count()
+
+
+def unique_name() -> str:
+    """A name for a buildah working container or image of this test run."""
+    return f"digits-test-{os.getpid()}-{next(_serial)}"
+
+
+def run(cmd: list[str], timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        command = " ".join(cmd[:3])
+        pytest.fail(f"`{command} ...` failed ({result.returncode}):\n{result.stderr[-3000:]}")
+    return result
+
+
+# --- The image: built once for this module, removed afterwards ---------------------------
+
+
+@dataclass
+class Image:
+    name: str
+    config: dict[str, Any]  # the Docker config: Cmd, Env, User, Healthcheck, ExposedPorts
+    size_bytes: int
+    build_seconds: float
+
+    @property
+    def env(self) -> dict[str, str]:
+        return dict(item.split("=", 1) for item in self.config.get("Env") or [])
+
+    @property
+    def uid(self) -> int:
+        user = str(self.config.get("User") or "0").split(":")[0]
+        return int(user) if user.isdigit() else -1  # -1: a name, not a number
+
+
+def base_image() -> str:
+    """The local base image, made once per machine by the shared tool."""
+    if BASE_TOOL.is_file():
+        return run(["bash", str(BASE_TOOL)], timeout=900).stdout.strip().splitlines()[-1]
+    if shutil.which("buildah") is None:
+        pytest.skip(f"neither buildah nor {BASE_TOOL} is available: cannot build the image")
+    return BASE_IMAGE  # buildah but not the tool: the base must exist already
+
+
+@pytest.fixture(scope="module")
+def image() -> Iterator[Image]:
+    base = base_image()
+    if not list((REPO / "weights").glob("*.json")):
+        pytest.fail("no weights/*.json in the checkout: the image would have no model to serve")
+    name = f"localhost/{unique_name()}"
+    cmd = ["buildah", "bud", "--isolation", "chroot", "--network", "host"]
+    cmd += ["--format", "docker"]  # the OCI format drops HEALTHCHECK
+    if CA_BUNDLE.is_file():  # pip inside the build trusts the host's certificates
+        cmd += ["-v", f"{CA_BUNDLE}:{CA_BUNDLE}:ro"]
+    cmd += ["--build-arg", f"BASE_IMAGE={base}", "-t", name, str(REPO)]
+    started = time.monotonic()
+    run(cmd, timeout=900)
+    build_seconds = time.monotonic() - started
+    try:
+        config = json.loads(run(["buildah", "inspect", "--type", "image", name]).stdout)
+        size = json.loads(run(["podman", "image", "inspect", name]).stdout)[0]["Size"]
+        yield Image(name, config["Docker"]["config"], int(size), build_seconds)
+    finally:
+        run(["buildah", "rmi", "--force", name], check=False)
+
+
+def run_in_image(image: Image, command: list[str], *env: str) -> subprocess.CompletedProcess:
+    """Run a short command in a fresh working container of the image."""
+    name = unique_name()
+    run(["buildah", "from", "--name", name, image.name])
+    try:
+        return run([*BUILDAH_RUN, *(f"--env={e}" for e in env), name, "--", *command], 60, False)
+    finally:
+        run(["buildah", "rm", name], check=False)
+
+
+# --- Running the image's own command ----------------------------------------------------
+
+
+@dataclass
+class Container:
+    image: Image
+    name: str  # the buildah working container
+    port: int
+    process: subprocess.Popen  # `buildah run`, leader of its own process group
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def server_pids(self) -> list[int]:
+        """The processes of the container's command: its process group, minus buildah's own."""
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                if os.getpgid(int(entry.name)) != self.process.pid:
+                    continue
+                exe = Path(os.readlink(entry / "exe")).name
+            except OSError:  # gone meanwhile
+                continue
+            if "buildah" not in exe:  # buildah, memfd:buildah-chroot-runtime, -exec
+                pids.append(int(entry.name))
+        return pids
+
+    def worker_pids(self) -> list[int]:
+        """uvicorn's worker processes (started through multiprocessing's spawn)."""
+        return [pid for pid in self.server_pids() if "spawn_main" in cmdline(pid)]
+
+
+def start(image: Image, logs: Path, **env: str) -> Container:
+    """Start the image's ``Cmd`` with the image's environment and user; wait for /health."""
+    name = unique_name()
+    run(["buildah", "from", "--name", name, image.name])
+    port = free_port()
+    overrides = [f"--env={key}={value}" for key, value in {"DIGITS_PORT": port, **env}.items()]
+    log = logs / f"{name}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [*BUILDAH_RUN, *overrides, name, "--", *image.config["Cmd"]],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: stop() ends all of it
+        )
+    container = Container(image, name, port, process, log)
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            stop(container)
+            pytest.fail(f"the container's command exited ({process.returncode}):\n{tail(log)}")
+        try:
+            if request(container.url + "/health", timeout=2)[0] == 200:
+                return container
+        except (OSError, ValueError):
+            pass  # not listening yet
+        time.sleep(0.5)
+    stop(container)
+    pytest.fail(f"no answer on /health within {START_TIMEOUT} s:\n{tail(log)}")
+
+
+def stop(container: Container) -> None:
+    """Stop the whole process group: killing only buildah leaves the server running."""
+    for sig, grace in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(container.process.pid, sig)
+        except ProcessLookupError:
+            break
+        deadline = time.monotonic() + grace
+        while container.server_pids() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if not container.server_pids():
+            break
+    container.process.wait(timeout=10)
+    run(["buildah", "rm", container.name], check=False)
+
+
+@pytest.fixture(scope="module")
+def container(image: Image, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Container]:
+    running = start(image, tmp_path_factory.mktemp("container"))
+    yield running
+    stop(running)
+    assert not running.server_pids(), "server processes outlived the container's stop"
+
+
+# --- Small helpers ------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def request(url: str, body: dict | None = None, timeout: float = 30) -> tuple[int, Any]:
+    """GET (or POST ``body`` as JSON); the status and the decoded JSON answer."""
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def tail(log: Path, lines: int = 40) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def uid_of(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("Uid:"):
+            return int(line.split()[1])  # the real uid
+    raise AssertionError(f"no Uid line for process {pid}")
+
+
+def png_payload(image: PILImage.Image) -> dict[str, str]:
+    """The JSON body the drawing page sends: the image as a PNG data URL."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return {"image": "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()}
+
+
+def drawn(digit: int) -> dict[str, str]:
+    """A digit drawn as on the page: black ink on a white 280x280 canvas."""
+    return png_payload(render(strokes_for(digit), size=(280, 280), width=20))
+
+
+def big_photo(pixels: int) -> dict[str, str]:
+    """A photo-sized image of a 1 with ``pixels`` pixels: compresses well, decodes big."""
+    side = math.isqrt(pixels)
+    image = PILImage.new("RGB", (side, side), "white")
+    stem = [(side // 2, side // 5), (side // 2, 4 * side // 5)]
+    ImageDraw.Draw(image).line(stem, fill="black", width=side // 15)
+    return png_payload(image)
+
+
+def memory_mib(pids: list[int]) -> dict[str, float]:
+    """Resident memory of the processes now (RSS, and PSS: shared pages split) and at peak."""
+    kib = {"Rss": 0, "Pss": 0, "VmHWM": 0}
+    for pid in pids:
+        for name in ("smaps_rollup", "status"):
+            for line in Path(f"/proc/{pid}/{name}").read_text().splitlines():
+                key, _, value = line.partition(":")
+                if key in kib:
+                    kib[key] += int(value.split()[0])
+    return {
+        "rss_mib": round(kib["Rss"] / 1024, 1),
+        "pss_mib": round(kib["Pss"] / 1024, 1),
+        "peak_rss_mib": round(kib["VmHWM"] / 1024, 1),
+    }
+
+
+def deployment_container() -> dict[str, Any]:
+    manifest = yaml.safe_load(K8S_DEPLOYMENT.read_text())
+    return manifest["spec"]["template"]["spec"]["containers"][0]
+
+
+def mebibytes(quantity: str) -> float:
+    """A Kubernetes memory quantity (``256Mi``, ``1Gi``) in MiB."""
+    units = {"Mi": 1, "Gi": 1024}
+    return float(quantity[:-2]) * units[quantity[-2:]]
+
+
+Publish = Callable[[str, dict[str, Any]], None]
+
+
+@pytest.fixture
+def publish(capsys: pytest.CaptureFixture[str]) -> Publish:
+    """Show figures in pytest's output (past its capture) and keep them in reports/."""
+
+    def write(key: str, figures: dict[str, Any]) -> None:
+        REPORT.parent.mkdir(exist_ok=True)
+        kept = json.loads(REPORT.read_text()) if REPORT.is_file() else {}
+        kept[key] = figures
+        REPORT.write_text(json.dumps(kept, indent=2) + "\n")
+        with capsys.disabled():
+            print(f"\ncontainer {key}: {json.dumps(figures)}")
+
+    return write
+
+
+# --- The tests ----------------------------------------------------------------------------
+
+
+def test_image_configuration(image: Image) -> None:
+    config = image.config
+    assert image.uid > 0, f"the image must name a numeric non-root USER, not {config.get('User')!r}"
+    assert "8000/tcp" in (config.get("ExposedPorts") or {})
+    check = (config.get("Healthcheck") or {}).get("Test") or []
+    assert check[:1] == ["CMD"] and "/health" in " ".join(check), (
+        "no HEALTHCHECK on /health (buildah keeps it only with --format docker)"
+    )
+    command = " ".join(config["Cmd"])
+    assert "uvicorn" in command
+    assert "$DIGITS_PORT" in command and "$DIGITS_WORKERS" in command
+    assert image.env["DIGITS_HOST"] == "0.0.0.0"
+
+
+def test_image_holds_only_the_server(image: Image) -> None:
+    script = (
+        "import importlib.util as u, json, os; print(json.dumps({"
+        "'app': sorted(os.listdir('/app')), "
+        "'package': u.find_spec('app').origin, "
+        "'dev': [m for m in ('pytest', 'ruff', 'mypy', 'pip', 'playwright', 'tests') "
+        "if u.find_spec(m)]}))"
+    )
+    result = run_in_image(image, ["python", "-c", script])
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert found["app"] == ["static", "templates", "weights"]
+    assert found["package"].startswith("/opt/venv/"), found["package"]
+    assert found["dev"] == [], f"development tools in the image: {found['dev']}"
+
+
+def test_health_and_predict(container: Container) -> None:
+    status, health = request(container.url + "/health")
+    assert status == 200 and health["status"] == "ok", health
+    for digit in (0, 3, 7):
+        status, answer = request(container.url + "/predict", drawn(digit))
+        assert status == 200, answer
+        assert answer["digit"] == digit, f"drew a {digit}, the container answered {answer}"
+
+
+def test_page_and_its_files_are_served(container: Container) -> None:
+    with urllib.request.urlopen(container.url + "/", timeout=10) as response:
+        page = response.read().decode()
+    assert "<html" in page.lower()
+    asset = page.split("/static/", 1)[1].split('"', 1)[0]  # the first file the page links
+    with urllib.request.urlopen(f"{container.url}/static/{asset}", timeout=10) as response:
+        assert response.status == 200 and response.read()
+
+
+def test_runs_as_the_image_user(container: Container) -> None:
+    pids = container.server_pids()
+    assert pids, "no server process found"
+    uids = {uid_of(pid) for pid in pids}
+    assert uids == {container.image.uid}, f"the server's processes run as uids {uids}"
+
+
+def test_healthcheck_command(image: Image, container: Container) -> None:
+    """The image's HEALTHCHECK passes against the server, and fails with none listening."""
+    check = image.config["Healthcheck"]["Test"][1:]
+    up = run_in_image(image, check, f"DIGITS_PORT={container.port}")
+    down = run_in_image(image, check, f"DIGITS_PORT={free_port()}")
+    assert up.returncode == 0, up.stderr
+    assert down.returncode != 0, "the health check passed with no server listening"
+
+
+def test_size_and_memory_after_warm_up(
+    image: Image, container: Container, publish: Publish
+) -> None:
+    _, health = request(container.url + "/health")
+    for model in health["models"]:  # warm-up: every digit, every model
+        for digit in range(10):
+            status, _ = request(f"{container.url}/predict?model={model}", drawn(digit))
+            assert status == 200
+    warm = memory_mib(container.server_pids())
+    env = {item["name"]: item.get("value") for item in deployment_container().get("env", [])}
+    largest = int(env.get("DIGITS_MAX_PIXELS") or container.image.env.get("DIGITS_MAX_PIXELS", 0))
+    assert largest, "the Deployment should set DIGITS_MAX_PIXELS (memory grows with it)"
+    assert request(container.url + "/predict", big_photo(largest), timeout=120)[0] == 200
+    peak = memory_mib(container.server_pids())["peak_rss_mib"]
+    figures = {
+        "image_size_mb": round(image.size_bytes / 1e6, 1),
+        "build_seconds": round(image.build_seconds, 1),
+        "models": health["models"],
+        **warm,
+        "peak_rss_mib_after_largest_image": peak,
+        "largest_image_pixels": largest,
+    }
+    publish("workers_1", figures)
+    resources = deployment_container()["resources"]
+    request_mib, limit_mib = (mebibytes(resources[k]["memory"]) for k in ("requests", "limits"))
+    # The sizing in deployment.yaml: the request holds the steady state and one of
+    # the largest images in flight, the limit three of them at once.
+    one_image = peak - warm["rss_mib"]
+    assert peak < request_mib, f"{peak} MiB with one large image: over the {request_mib} request"
+    assert warm["rss_mib"] + 3 * one_image < limit_mib, (
+        f"three large images at once ({one_image:.0f} MiB each) break the {limit_mib} MiB limit"
+    )
+    assert image.size_bytes < 600e6, f"an image of {image.size_bytes / 1e6:.0f} MB"
+
+
+def test_workers_from_environment(image: Image, tmp_path: Path, publish: Publish) -> None:
+    """DIGITS_WORKERS=2 gives uvicorn's supervisor and two workers, all answering."""
+    two = start(image, tmp_path, DIGITS_WORKERS="2")
+    try:
+        deadline = time.monotonic() + 60
+        while len(workers := two.worker_pids()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.5)  # the second worker may still be starting
+        for digit in range(10):
+            assert request(two.url + "/predict", drawn(digit))[0] == 200
+        keep_alive_ms = keep_alive_latency_ms(two.port)
+        publish("workers_2", {**memory_mib(two.server_pids()), "keep_alive_ms": keep_alive_ms})
+    finally:
+        stop(two)
+    assert len(workers) == 2, f"expected 2 uvicorn workers, found {len(workers)}"
+    # With several workers uvicorn's own socket leaves Nagle's algorithm on unless
+    # the CMD picks app.service.serving's protocol: each answer then waits ~40 ms for an ACK.
+    assert keep_alive_ms < 20, f"{keep_alive_ms:.0f} ms per keep-alive /health request"
+
+
+def keep_alive_latency_ms(port: int, requests: int = 20) -> float:
+    """Median time of GET /health on one kept-alive connection."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    times = []
+    try:
+        for _ in range(requests):
+            started = time.perf_counter()
+            connection.request("GET", "/health")
+            response = connection.getresponse()
+            assert response.status == 200
+            response.read()
+            times.append((time.perf_counter() - started) * 1000)
+    finally:
+        connection.close()
+    return round(statistics.median(times), 1)
