@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import os
 import tempfile
 from collections.abc import Callable
@@ -78,6 +79,12 @@ LAYER_ARGUMENTS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "batchnorm": {"features": int, "momentum": (int, float), "eps": (int, float)},
     "global_avg_pool": {},
 }
+
+
+#: The most parameters one layer may declare. The largest network trained here holds
+#: under 2 million; the check runs before anything is allocated, so a file claiming
+#: ``n_out = 1e9`` gets a sentence instead of a MemoryError.
+MAX_LAYER_PARAMETERS = 50_000_000
 
 
 class WeightsError(Exception):
@@ -180,11 +187,28 @@ def build_layer(spec: Any, index: int) -> Layer:
     unknown = set(spec) - set(LAYER_ARGUMENTS[kind]) - {"type"}
     if unknown:
         raise WeightsError(f"{where}: unknown option(s) {sorted(unknown)} for {kind!r}")
+    _check_size(kind, arguments, where)
     constructor: Callable[..., Layer] = LAYER_TYPES[kind]
     try:
         return constructor(**arguments)
     except (TypeError, ValueError) as exc:
         raise WeightsError(f"{where}: {exc}") from None
+
+
+def _check_size(kind: str, arguments: dict[str, Any], where: str) -> None:
+    """Refuse a layer whose parameters would not fit in memory, before building it."""
+    if kind == "dense":
+        count = arguments.get("n_in", 0) * arguments.get("n_out", 0)
+    elif kind == "conv2d":
+        kernel = arguments.get("kernel", 3)
+        count = arguments.get("in_channels", 1) * arguments.get("filters", 0) * kernel * kernel
+    else:
+        count = arguments.get("features", 0)
+    if count > MAX_LAYER_PARAMETERS:
+        raise WeightsError(
+            f"{where}: {kind} layer too large ({count:,} parameters; "
+            f"at most {MAX_LAYER_PARAMETERS:,})"
+        )
 
 
 def check_shapes(layers: list[Layer], input_shape: tuple[int, ...]) -> None:
@@ -269,8 +293,8 @@ def read_temperature(calibration: Any) -> float:
     temperature = calibration.get("temperature", 1.0) if isinstance(calibration, dict) else None
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float)):
         raise WeightsError("calibration.temperature must be a positive number")
-    if temperature <= 0:
-        raise WeightsError("calibration.temperature must be a positive number")
+    if not math.isfinite(temperature) or temperature <= 0:
+        raise WeightsError("calibration.temperature must be a positive finite number")
     return float(temperature)
 
 
@@ -284,10 +308,24 @@ def load(path: Path) -> tuple[Network, dict[str, Any]]:
     except (OSError, UnicodeDecodeError) as exc:
         raise WeightsError(f"{path}: cannot be read ({exc})") from None
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_not_finite, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         raise WeightsError(f"{path}: not valid JSON ({exc})") from None
+    except WeightsError as exc:
+        raise WeightsError(f"{path}: {exc}") from None
     try:
         return network_from_dict(data), data
     except WeightsError as exc:
         raise WeightsError(f"{path}: {exc}") from None
+
+
+def _not_finite(literal: str) -> float:
+    """Python's json reads ``NaN`` and ``Infinity``; no number in a weights file may be."""
+    raise WeightsError(f"holds the number {literal}; every number must be finite")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 overflows to Infinity
+        raise WeightsError(f"holds the number {text}, which is not finite (Infinity)")
+    return value

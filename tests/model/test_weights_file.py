@@ -121,3 +121,48 @@ def test_not_json_and_missing_file(tmp_path: Path) -> None:
         load(bad)
     with pytest.raises(WeightsError, match="no such file"):
         load(tmp_path / "absent.json")
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_a_number_that_is_not_finite_is_refused_in_one_line(
+    tmp_path: Path, document: dict[str, Any], literal: str
+) -> None:
+    """json reads NaN, Infinity and overflowing numbers as floats: a temperature of NaN
+    made every answer 'digit 0 at confidence 0.0' while the server said it was healthy."""
+    text = json.dumps(damaged(document, lambda d: d.update(calibration={"temperature": 7.5})))
+    path = tmp_path / "w.json"
+    path.write_text(text.replace("7.5", literal))
+    with pytest.raises(WeightsError) as caught:
+        load(path)
+    message = str(caught.value)
+    assert "\n" not in message and str(path) in message
+    assert "finite" in message and literal.lstrip("-") in message
+
+
+def test_a_temperature_that_is_not_finite_is_refused(document: dict[str, Any]) -> None:
+    from model.weights import network_from_dict
+
+    for value in (float("nan"), float("inf")):
+        with pytest.raises(WeightsError, match="temperature"):
+            network_from_dict(
+                damaged(document, lambda d, t=value: d.update(calibration={"temperature": t}))
+            )
+
+
+#: The size option of each layer type that has parameters, set far beyond any memory.
+HUGE = {"dense": {"n_out": 10**9}, "conv2d": {"filters": 10**6, "kernel": 10**3}}
+
+
+def test_a_layer_too_large_to_build_is_refused_before_allocating(
+    tmp_path: Path, document: dict[str, Any]
+) -> None:
+    """A layer claiming n_out=1e9 gave a 41-line MemoryError, not the one-line message."""
+    first = document["architecture"]["layers"][0]
+    path = write(
+        tmp_path,
+        damaged(document, lambda d: d["architecture"]["layers"][0].update(HUGE[first["type"]])),
+    )
+    with pytest.raises(WeightsError) as caught:
+        load(path)
+    message = str(caught.value)
+    assert "\n" not in message and "architecture.layers[0]" in message and "too large" in message
