@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from app.service.registry import ModelRegistry, ServedModel
+from app.service.registry import ModelRegistry, ServedModel, record_number
 from app.service.schemas import LayerSummary, ModelDetail, ModelInfo, TrainingSummary
 
 
@@ -38,7 +38,7 @@ def model_detail(
         available=registry.names,
         input_shape=list(model.network.input_shape),
         layers=[_layer(spec) for spec in architecture.get("layers", []) if isinstance(spec, dict)],
-        val_accuracy=_number(model.training.get("val_accuracy")),
+        val_accuracy=record_number(model.training.get("val_accuracy")),
         unsure_threshold=unsure_threshold,
         training=training_summary(model.training),
     )
@@ -53,14 +53,14 @@ def training_summary(training: dict[str, Any]) -> TrainingSummary:
         hyperparameters=hyper if isinstance(hyper, dict) else {},
         epochs_run=len(history) if history else None,
         best_epoch=_integer(training.get("best_epoch")),
-        val_accuracy=_number(training.get("val_accuracy")),
-        test_accuracy=_number(training.get("test_accuracy")),
-        seconds=_number(training.get("seconds")),
+        val_accuracy=record_number(training.get("val_accuracy")),
+        test_accuracy=record_number(training.get("test_accuracy")),
+        seconds=record_number(training.get("seconds")),
         date=str(training["date"]) if training.get("date") is not None else None,
         interrupted=training.get("interrupted")
         if isinstance(training.get("interrupted"), bool)
         else None,
-        last_epoch={k: float(v) for k, v in last.items() if _number(v) is not None}
+        last_epoch={k: float(v) for k, v in last.items() if record_number(v) is not None}
         if last
         else None,
     )
@@ -70,12 +70,6 @@ def _layer(spec: dict[str, Any]) -> LayerSummary:
     return LayerSummary(
         type=str(spec.get("type", "?")), options={k: v for k, v in spec.items() if k != "type"}
     )
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    return None
 
 
 def _integer(value: Any) -> int | None:

@@ -55,7 +55,7 @@ class ServedModel:
 
     @property
     def test_accuracy(self) -> float | None:
-        return _number(self.training.get("test_accuracy"))
+        return record_number(self.training.get("test_accuracy"))
 
     @property
     def temperature(self) -> float:
@@ -133,7 +133,9 @@ def load_models(settings: Settings) -> ModelRegistry:
     return ModelRegistry(models, default)
 
 
-def _number(value: Any) -> float | None:
+def record_number(value: Any) -> float | None:
+    """A number from a weights document's record as a float; anything else (missing,
+    text, a boolean) as ``None``, so an odd or older file still serves."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     return None

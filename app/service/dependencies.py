@@ -1,0 +1,143 @@
+"""What a route needs from the app, handed over as FastAPI dependencies.
+
+``create_app`` keeps the settings, the model registry (once the lifespan loaded
+it), the runner and the backlog on ``app.state``; no route reads ``app.state``
+itself. Each thing has one dependency here, so a route states what it needs in its
+signature (``settings: SettingsDep``, ``model: ModelDep``) and the defaults live in
+``app.settings`` alone.
+
+A prediction request needs the chosen model, the answer options and a place off
+the event loop to run; ``PredictionDep`` gathers them into one ``Prediction``, so
+the three prediction routes differ only in how they read their image and which
+work they hand over.
+
+The dependencies are ``async def`` although they never await: FastAPI runs a plain
+``def`` dependency in the thread pool, and several thread hops per request cost
+more than the work they do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Query, Request
+
+from app.service.inputs import ImageBytes, Source, read_source, read_uploads
+from app.service.offload import Backlog, Result, Runner, ServerBusyError, Work, WorkerLostError
+from app.service.predictor import Options
+from app.service.registry import ModelRegistry, ServedModel
+from app.settings import Settings
+from app.vision.errors import InputError
+
+#: What to tell a client that asks too early (the lifespan has not loaded the models).
+NOT_LOADED = "The model is not loaded yet; try again in a moment."
+
+
+async def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def loaded_registry(request: Request) -> ModelRegistry | None:
+    """The models, or ``None`` while the lifespan has not loaded them (the page still renders)."""
+    registry: ModelRegistry | None = getattr(request.app.state, "registry", None)
+    return registry
+
+
+async def get_registry(
+    registry: Annotated[ModelRegistry | None, Depends(loaded_registry)],
+) -> ModelRegistry:
+    """The models; a 503 until they are loaded."""
+    if registry is None:
+        raise HTTPException(503, NOT_LOADED)
+    return registry
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+RegistryDep = Annotated[ModelRegistry, Depends(get_registry)]
+MaybeRegistryDep = Annotated[ModelRegistry | None, Depends(loaded_registry)]
+
+ModelName = Annotated[
+    str | None,
+    Query(
+        description="Which model answers (`cnn`, `mlp`, ...; see `GET /model`). "
+        "Default: the server's default model.",
+        examples=["mlp"],
+        max_length=64,
+    ),
+]
+
+
+async def chosen_model(registry: RegistryDep, model: ModelName = None) -> ServedModel:
+    return registry.get(model)
+
+
+ModelDep = Annotated[ServedModel, Depends(chosen_model)]
+
+
+async def answer_options(
+    settings: SettingsDep,
+    top_k: Annotated[
+        int, Query(ge=1, le=10, description="How many ranked digits `top` lists (1-10).")
+    ] = 3,
+    include_image: Annotated[
+        bool, Query(description="Add the 28x28 image the network saw, as a PNG data URL.")
+    ] = False,
+) -> Options:
+    return Options(
+        top_k=top_k,
+        include_image=include_image,
+        unsure_threshold=settings.unsure_threshold,
+        max_pixels=settings.max_pixels,
+    )
+
+
+OptionsDep = Annotated[Options, Depends(answer_options)]
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One prediction request's model and options, and where its work runs."""
+
+    model: ServedModel
+    options: Options
+    runner: Runner
+    backlog: Backlog
+
+    async def run(self, work: Work[Result], data: Any) -> Result:
+        """Run CPU-bound ``work`` where the settings say (``app.service.offload``): in a
+        worker thread or in the pool of prediction processes, never on the event loop;
+        a 503 when this worker already holds as many requests as ``DIGITS_MAX_PENDING``
+        allows, or when a prediction process died."""
+        try:
+            with self.backlog.admit():
+                return await self.runner.run(work, self.model, data, self.options)
+        except ServerBusyError as exc:
+            raise HTTPException(503, str(exc), headers={"Retry-After": "1"}) from exc
+        except WorkerLostError as exc:
+            raise HTTPException(503, exc.detail, headers={"Retry-After": "1"}) from exc
+
+
+async def prediction(request: Request, model: ModelDep, options: OptionsDep) -> Prediction:
+    state = request.app.state
+    return Prediction(model=model, options=options, runner=state.runner, backlog=state.backlog)
+
+
+PredictionDep = Annotated[Prediction, Depends(prediction)]
+
+
+async def one_image(request: Request, settings: SettingsDep) -> Source:
+    """The one image of a ``/predict``-style request, in whichever form it came."""
+    return await read_source(request, settings.max_upload_bytes, settings.max_batch_files)
+
+
+async def every_file(
+    request: Request, settings: SettingsDep
+) -> list[tuple[str | None, ImageBytes | InputError]]:
+    """Every ``file`` of a batch form, in order; a bad file is its own error."""
+    return await read_uploads(request, settings.max_upload_bytes, settings.max_batch_files)
+
+
+SourceDep = Annotated[Source, Depends(one_image)]
+FilesDep = Annotated[list[tuple[str | None, ImageBytes | InputError]], Depends(every_file)]
