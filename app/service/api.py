@@ -38,6 +38,7 @@ from app.service.schemas import (
     NumberResponse,
     PredictResponse,
 )
+from app.vision.formats import FORMAT_NAMES, FORMATS
 
 router = APIRouter()
 
@@ -60,7 +61,7 @@ PREDICT_ERRORS: dict[int | str, dict[str, Any]] = {
 FILE_PART = {
     "type": "string",
     "format": "binary",
-    "description": "A PNG, JPEG, WebP, BMP, GIF or TIFF image.",
+    "description": f"A {FORMAT_NAMES} image.",
 }
 IMAGE_BODY: dict[str, Any] = {
     "requestBody": {
@@ -88,8 +89,10 @@ IMAGE_BODY: dict[str, Any] = {
                     },
                 },
             },
-            "image/png": {"schema": {"type": "string", "format": "binary"}},
-            "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+            **{
+                image.media_types[0]: {"schema": {"type": "string", "format": "binary"}}
+                for image in FORMATS
+            },
         },
     }
 }

@@ -33,30 +33,14 @@ from app.vision.errors import (
     InvalidInputError,
     UnsupportedImageError,
 )
+from app.vision.formats import FORMAT_NAMES, IMAGE_MEDIA_TYPES
 
 FILE_FIELD = "file"
-#: MIME types a data URL or a raw body may name (the last one: let the bytes decide).
-IMAGE_MEDIA_TYPES = frozenset(
-    {
-        "image/png",
-        "image/jpeg",
-        "image/jpg",
-        "image/pjpeg",
-        "image/webp",
-        "image/bmp",
-        "image/x-bmp",
-        "image/x-ms-bmp",
-        "image/gif",
-        "image/tiff",
-        "application/octet-stream",
-    }
-)
 HOW_TO_SEND = (
     "Send the image as a multipart form field named 'file' "
     '(curl -F file=@digit.png), or as JSON {"image": "data:image/png;base64,..."} '
     'or {"pixels": [[...28 values...], ...28 rows]}.'
 )
-ACCEPTED = "PNG, JPEG, WebP, BMP, GIF or TIFF"
 
 
 @dataclass(frozen=True)
@@ -154,7 +138,7 @@ def image_bytes(data: bytes, max_bytes: int, filename: str | None = None) -> Ima
     if len(data) > max_bytes:
         raise _too_many_bytes(len(data), max_bytes)
     if not data:
-        raise UnsupportedImageError(f"The file is empty (0 bytes). Send a {ACCEPTED} image.")
+        raise UnsupportedImageError(f"The file is empty (0 bytes). Send a {FORMAT_NAMES} image.")
     return ImageBytes(data, filename)
 
 
@@ -219,7 +203,7 @@ def _data_url_payload(url: str) -> str:
     kind = parts[0] or "text/plain"
     if kind not in IMAGE_MEDIA_TYPES:
         raise UnsupportedImageError(
-            f"The data URL holds {kind!r}, not an image we read. Send a {ACCEPTED} image "
+            f"The data URL holds {kind!r}, not an image we read. Send a {FORMAT_NAMES} image "
             "(data:image/png;base64,...)."
         )
     if "base64" not in parts[1:]:

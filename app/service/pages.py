@@ -1,10 +1,10 @@
 """The drawing page: ``GET /`` renders ``templates/index.html``.
 
 The page itself is static (JavaScript modules and CSS under ``/static``); the
-server only fills in what it knows at start-up: the served models, their test
-accuracy and which one answers by default, so the page can show them without an
-extra request. With no model loaded the page still renders and asks
-``GET /model`` itself.
+server only fills in what it knows: the served models, their test accuracy and
+which one answers by default, the upload limit and the image formats it reads, so
+the page can show them without an extra request and never copies them. With no
+model loaded the page still renders and asks ``GET /model`` itself.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 
 from app.service.dependencies import MaybeRegistryDep, SettingsDep
 from app.service.registry import ModelRegistry, ServedModel
+from app.vision.formats import FORMAT_NAMES
 
 router = APIRouter(include_in_schema=False)
 
@@ -63,6 +64,7 @@ def index(request: Request, settings: SettingsDep, registry: MaybeRegistryDep) -
             "models": models,
             "default_model": default,
             "model": current,
+            "image_formats": FORMAT_NAMES,
             "max_upload_bytes": settings.max_upload_bytes,
             "max_upload_mb": f"{settings.max_upload_bytes / 1024 / 1024:g}",
         },

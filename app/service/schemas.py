@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.vision.formats import FORMAT_NAMES
+
 Status = Literal["ok", "unsure"]
 
 #: A 28x28 PNG of a hand-drawn 7: a request that works when tried from /docs.
@@ -56,8 +58,7 @@ class ImagePayload(BaseModel):
         default=None,
         description=(
             "The image as a data URL (`data:image/png;base64,...`, what "
-            "`canvas.toDataURL()` gives) or as plain base64 of the file's bytes. "
-            "PNG, JPEG, WebP, BMP, GIF or TIFF."
+            f"`canvas.toDataURL()` gives) or as plain base64 of the file's bytes. {FORMAT_NAMES}."
         ),
     )
     pixels: list[list[float]] | None = Field(

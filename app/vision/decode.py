@@ -28,9 +28,8 @@ import numpy as np
 from PIL import Image, ImageChops, ImageOps, ImageStat
 
 from app.vision.errors import ImageTooLargeError, UnsupportedImageError
+from app.vision.formats import ACCEPTED_FORMATS, formats_sentence
 
-#: The formats users may send (Pillow's names).
-ACCEPTED_FORMATS: tuple[str, ...] = ("PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF")
 #: What Pillow may open: MPO is how it names many phone cameras' JPEG files.
 _PILLOW_FORMATS = (*ACCEPTED_FORMATS, "MPO")
 #: ``image.info`` key holding the (width, height) of the full, rotated image.
@@ -44,11 +43,6 @@ _SIGNATURES = {
     b"<?xml": "an XML (SVG?) document",
     b"\x89HDF": "an HDF file",
 }
-
-
-def formats_sentence() -> str:
-    names = ", ".join(ACCEPTED_FORMATS[:-1]) + " or " + ACCEPTED_FORMATS[-1]
-    return f"Send a {names} image."
 
 
 def _unsupported(what: str) -> UnsupportedImageError:

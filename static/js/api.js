@@ -16,9 +16,12 @@ export class ApiError extends Error {
   }
 }
 
+// The formats the server reads, as the page was rendered with them.
+const IMAGE_FORMATS = globalThis.document?.body?.dataset.imageFormats || "common image format";
+
 const FALLBACK_MESSAGES = {
   413: "That file is too large. Please use a smaller image (at most 10 MB).",
-  415: "That file is not an image the server can read. Use a PNG, JPEG, WebP, GIF, BMP or TIFF.",
+  415: `That file is not an image the server can read. Use a ${IMAGE_FORMATS}.`,
   422: "No digit found. Write larger and darker, in the middle.",
 };
 

@@ -16,8 +16,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from app.vision.decode import ACCEPTED_FORMATS, FULL_SIZE_KEY, full_size, to_grey
+from app.vision.decode import FULL_SIZE_KEY, full_size, to_grey
 from app.vision.errors import ImageTooLargeError, UnsupportedImageError
+from app.vision.formats import ACCEPTED_FORMATS, FORMATS
 from app.vision.pipeline import load_image, prepare_digit
 
 
@@ -161,7 +162,7 @@ def test_non_images_are_unsupported_and_name_the_formats(data: bytes) -> None:
     with pytest.raises(UnsupportedImageError) as raised:
         load_image(data)
     assert raised.value.status_code == 415
-    assert all(name in raised.value.detail for name in ACCEPTED_FORMATS)
+    assert all(image.label in raised.value.detail for image in FORMATS)
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
