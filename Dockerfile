@@ -46,8 +46,11 @@ RUN find /app \( -type f ! -perm -o=r \) -o \( -type d ! -perm -o=rx \) | xargs 
 # check it. The files above stay root's: the server cannot change them.
 RUN groupadd --gid 10001 digits \
     && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
-        --shell /usr/sbin/nologin digits
+        --shell /usr/sbin/nologin digits \
+    && mkdir /data && chown 10001:10001 /data
 USER 10001:10001
+# The corrections database (SQLite, unless DIGITS_DATABASE_URL names PostgreSQL).
+VOLUME /data
 
 # Settings: every DIGITS_ variable (the README's configuration table explains each).
 # Set here, with the value the image uses:
@@ -58,6 +61,7 @@ USER 10001:10001
 #   DIGITS_MODELS_DIR      /app/weights    folder of <name>.json weights files
 #   DIGITS_TEMPLATES_DIR   /app/templates  the drawing page's templates
 #   DIGITS_STATIC_DIR      /app/static     the drawing page's scripts and styles
+#   DIGITS_FEEDBACK_DIR    /data           the corrections' SQLite file (a volume)
 # Unset, the service's defaults apply (docker run -e NAME=value to change):
 #   DIGITS_MODELS          cnn,mlp         models to load (unset: those with a file)
 #   DIGITS_MODEL           cnn, else mlp   the model used when a request names none
@@ -73,6 +77,10 @@ USER 10001:10001
 #   DIGITS_MAX_PENDING     128             prediction requests a worker holds; more: 503
 #   DIGITS_CORS_ORIGINS    -               origins allowed to call the API (off)
 #   DIGITS_ACCESS_LOG      true            one JSON log line per request
+#   DIGITS_FEEDBACK        true            keep the corrections people send
+#   DIGITS_DATABASE_URL    sqlite:////data/digits.db   or postgresql+psycopg://...
+#   DIGITS_FEEDBACK_PER_MINUTE 30          corrections per client per minute; more: 429
+#   DIGITS_REVIEW_TOKEN    -               the review page's access token (unset: off)
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -82,7 +90,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     DIGITS_LOG_LEVEL=info \
     DIGITS_MODELS_DIR=/app/weights \
     DIGITS_TEMPLATES_DIR=/app/templates \
-    DIGITS_STATIC_DIR=/app/static
+    DIGITS_STATIC_DIR=/app/static \
+    DIGITS_FEEDBACK_DIR=/data
 EXPOSE 8000
 
 # Python's own urllib (no curl or wget in the image): no answer or not 2xx fails.

@@ -55,6 +55,19 @@ Variable                       Default                Meaning
 ``DIGITS_WORKERS``             ``1``                  ``digits serve``: worker processes.
 ``DIGITS_TEMPLATES_DIR``       ``<repo>/templates``   The drawing page's templates.
 ``DIGITS_STATIC_DIR``          ``<repo>/static``      The drawing page's scripts and styles.
+``DIGITS_FEEDBACK``            ``true``               Keep the corrections people send
+                                                      (``POST /feedback``); ``false``: the
+                                                      endpoint answers 404 and the page offers
+                                                      no correction.
+``DIGITS_FEEDBACK_DIR``        ``~/.local/share/      Folder of the SQLite database (created
+                               digits``               when missing; the image's ``/data``).
+``DIGITS_DATABASE_URL``        ``sqlite:///<feedback  Where corrections are kept: SQLite, or
+                               dir>/digits.db``       ``postgresql+psycopg://user:pw@host/db``
+                                                      when several replicas share them.
+``DIGITS_FEEDBACK_PER_MINUTE`` ``30``                 Corrections one client (address) may send
+                                                      per minute; more get 429.
+``DIGITS_REVIEW_TOKEN``        (unset: page off)      The access token of the review page
+                                                      ``/review``; unset, the page is 404.
 =============================  =====================  ============================================
 
 ``<repo>`` is the folder that holds the ``app`` package (the checkout, or the
@@ -76,6 +89,10 @@ LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 PREFIX = "DIGITS_"
 MAX_PROCESSES = 64
 MAX_NICE = 19
+DATABASE_FILE = "digits.db"
+DATABASE_SCHEMES = ("sqlite", "postgresql")
+#: A review token shorter than this is too easy to guess.
+MIN_TOKEN_LENGTH = 16
 
 T = TypeVar("T")
 
@@ -108,6 +125,16 @@ class Settings:
     workers: int = 1
     templates_dir: Path = REPO_ROOT / "templates"
     static_dir: Path = REPO_ROOT / "static"
+    feedback: bool = True
+    feedback_dir: Path = field(default_factory=lambda: default_feedback_dir(os.environ))
+    database_url: str | None = None
+    feedback_per_minute: int = 30
+    review_token: str | None = field(default=None, repr=False)
+
+    @property
+    def database(self) -> str:
+        """``DIGITS_DATABASE_URL``, else the SQLite file in the feedback folder."""
+        return self.database_url or f"sqlite:///{self.feedback_dir / DATABASE_FILE}"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -140,7 +167,20 @@ class Settings:
             workers=read.value("WORKERS", _positive_int, cls.workers),
             templates_dir=read.value("TEMPLATES_DIR", Path, cls.templates_dir),
             static_dir=read.value("STATIC_DIR", Path, cls.static_dir),
+            feedback=read.value("FEEDBACK", _boolean, cls.feedback),
+            feedback_dir=read.value("FEEDBACK_DIR", Path, default_feedback_dir(env)),
+            database_url=read.value("DATABASE_URL", _database_url, None),
+            feedback_per_minute=read.value(
+                "FEEDBACK_PER_MINUTE", _positive_int, cls.feedback_per_minute
+            ),
+            review_token=read.value("REVIEW_TOKEN", _token, None),
         )
+
+
+def default_feedback_dir(env: Mapping[str, str]) -> Path:
+    """``$XDG_DATA_HOME/digits``, else ``~/.local/share/digits``: the user's data, not the repo."""
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "digits"
 
 
 class _Reader:
@@ -236,4 +276,19 @@ def _origins(raw: str) -> tuple[str, ...]:
 
 
 def _nonempty(raw: str) -> str:
+    return raw
+
+
+def _database_url(raw: str) -> str:
+    scheme = raw.split(":", 1)[0].split("+", 1)[0]
+    if "://" not in raw or scheme not in DATABASE_SCHEMES:
+        raise ValueError(
+            "expected sqlite:///path/to/file.db or postgresql+psycopg://user:password@host/db"
+        )
+    return raw
+
+
+def _token(raw: str) -> str:
+    if len(raw) < MIN_TOKEN_LENGTH:
+        raise ValueError(f"a review token is at least {MIN_TOKEN_LENGTH} characters")
     return raw

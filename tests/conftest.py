@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from postgres import PostgresServer
 
 import app  # noqa: F401  (first: one BLAS thread per process, as the service runs)
 from app.main import create_app
@@ -63,8 +64,28 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory, mnist: MNIST) -> Path:
 
 
 @pytest.fixture(scope="session")
-def api_settings(models_dir: Path) -> Settings:
-    return Settings(models_dir=models_dir, default_model="mlp")
+def api_settings(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    feedback_dir = tmp_path_factory.mktemp("feedback")
+    return Settings(models_dir=models_dir, default_model="mlp", feedback_dir=feedback_dir)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the session (Debian's, started in a temporary folder)."""
+    server = PostgresServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database of each kind: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'digits.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.fresh_database()
 
 
 @pytest.fixture(scope="session")
