@@ -10,25 +10,30 @@ Prints, for every weights file given (default: the shipped MLP and CNN):
 
 The MLP is the baseline each CNN figure is compared with (ratio column).
 
-Usage, from the repository root: ``python -m benchmarks.latency [--weights A.json B.json]``
+Usage, from the repository root: ``python benchmarks/latency.py [--weights A.json B.json]``
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from app.vision.pipeline import load_image, prepare_digit
-from benchmarks import synthetic
-from benchmarks.robustness import big_photo, median_ms
-from model.mnist import load_mnist, to_float
-from model.network import Network
-from model.weights import load
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: make the project importable
+    sys.path.insert(0, str(ROOT))
 
-REPO = Path(__file__).resolve().parent.parent
+from app.vision.pipeline import load_image, prepare_digit  # noqa: E402
+from benchmarks import synthetic  # noqa: E402
+from benchmarks.robustness import big_photo, median_ms  # noqa: E402
+from model.mnist import load_mnist, to_float  # noqa: E402
+from model.network import Network  # noqa: E402
+from model.weights import load  # noqa: E402
+
+REPO = ROOT
 
 
 def end_to_end(network: Network, data: bytes) -> None:

@@ -24,21 +24,27 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before NumPy loads OpenBLAS, as `digits` does
 
 import numpy as np
 
-from model import parallel
-from model.architectures import PRESETS, TrainConfig, build_network
-from model.conv import Conv2D
-from model.layers import Dense
-from model.mnist import load_mnist, to_float
-from model.network import Network
-from model.optimizers import SGD
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: this checkout's model/, not an installed one
+    sys.path.insert(0, str(ROOT))
+
+from model import parallel  # noqa: E402
+from model.architectures import PRESETS, TrainConfig, build_network  # noqa: E402
+from model.conv import Conv2D  # noqa: E402
+from model.layers import Dense  # noqa: E402
+from model.mnist import load_mnist, to_float  # noqa: E402
+from model.network import Network  # noqa: E402
+from model.optimizers import SGD  # noqa: E402
 
 BATCH = 128
 CONFIGS: dict[str, TrainConfig] = {

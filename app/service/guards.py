@@ -19,6 +19,7 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.service.logs import request_id
+from app.service.sizes import byte_size
 from app.vision.errors import ImageTooLargeError
 
 CONTENT_SECURITY_POLICY = (
@@ -30,7 +31,7 @@ DOCS_PATHS = ("/docs", "/redoc")
 
 def too_large_message(limit: int) -> str:
     return (
-        f"The request body is larger than the limit of {limit / 1e6:.1f} MB. "
+        f"The request body is larger than the limit of {byte_size(limit)}. "
         "Send a smaller image (a digit needs only a few kilobytes)."
     )
 

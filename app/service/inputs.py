@@ -27,6 +27,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
 from app.service.schemas import ImagePayload
+from app.service.sizes import byte_size
 from app.vision.errors import (
     ImageTooLargeError,
     InputError,
@@ -226,6 +227,6 @@ def pixel_array(rows: list[list[float]]) -> np.ndarray:
 
 def _too_many_bytes(size: int, limit: int) -> ImageTooLargeError:
     return ImageTooLargeError(
-        f"The image is {size / 1e6:.1f} MB; the limit is {limit / 1e6:.1f} MB. "
+        f"The image is {byte_size(size)}; the limit is {byte_size(limit)}. "
         "Send a smaller file (a digit needs only a few kilobytes)."
     )

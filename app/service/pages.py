@@ -19,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 from app.service.dependencies import MaybeRegistryDep, SettingsDep
 from app.service.registry import ModelRegistry, ServedModel
 from app.vision.formats import FORMAT_NAMES
+from app.service.sizes import byte_size
 
 router = APIRouter(include_in_schema=False)
 
@@ -66,6 +67,6 @@ def index(request: Request, settings: SettingsDep, registry: MaybeRegistryDep) -
             "model": current,
             "image_formats": FORMAT_NAMES,
             "max_upload_bytes": settings.max_upload_bytes,
-            "max_upload_mb": f"{settings.max_upload_bytes / 1024 / 1024:g}",
+            "max_upload_size": byte_size(settings.max_upload_bytes),
         },
     )

@@ -18,9 +18,11 @@ export class ApiError extends Error {
 
 // The formats the server reads, as the page was rendered with them.
 const IMAGE_FORMATS = globalThis.document?.body?.dataset.imageFormats || "common image format";
+// The upload limit in the server's words ("10 MiB"), for a 413 that came without them.
+const MAX_UPLOAD_SIZE = globalThis.document?.body?.dataset.maxUploadSize || "10 MiB";
 
 const FALLBACK_MESSAGES = {
-  413: "That file is too large. Please use a smaller image (at most 10 MB).",
+  413: `That file is too large. Please use a smaller image (at most ${MAX_UPLOAD_SIZE}).`,
   415: `That file is not an image the server can read. Use a ${IMAGE_FORMATS}.`,
   422: "No digit found. Write larger and darker, in the middle.",
 };

@@ -31,6 +31,9 @@ const panel = new ResultPanel($("result"));
 const pad = new DrawingPad($("pad"), { brush: Number($("brush").value) });
 const photoView = new PhotoView($("photo-stage"), $("photo"));
 const maxUploadBytes = Number(document.body.dataset.maxUploadBytes) || 10 * 1024 * 1024;
+// The server words the limit ("10 MiB"); a file's own size is given in the same unit.
+const maxUploadSize = document.body.dataset.maxUploadSize || "10 MiB";
+const MIB = 1024 * 1024;
 
 // --- Drawing and live prediction ---------------------------------------------
 
@@ -137,8 +140,8 @@ async function readPhoto(file) {
   if (file.size > maxUploadBytes) {
     photoView.reset();
     panel.showEmpty("Choose another photo.");
-    const mb = Math.round(maxUploadBytes / 1024 / 1024);
-    panel.showError(`That file is too large (${(file.size / 1024 / 1024).toFixed(1)} MB). The limit is ${mb} MB.`);
+    const size = Math.ceil((file.size / MIB) * 10) / 10;
+    panel.showError(`That file is too large (${size} MiB). The limit is ${maxUploadSize}.`);
     return;
   }
   const shown = photoView.show(file);
@@ -253,7 +256,8 @@ async function showModel(name) {
       typeof info.test_accuracy === "number"
         ? `, ${(info.test_accuracy * 100).toFixed(1)}% on the MNIST test set`
         : "";
-    $("model-info").textContent = `Model: ${info.name} (${info.architecture})${accuracy}`;
+    // As the server writes it: the name alone (an architecture equal to it said "mlp (mlp)").
+    $("model-info").textContent = `Model: ${info.name}${accuracy}`;
   } catch {
     $("model-info").textContent = "Model: not available";
   }

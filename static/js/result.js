@@ -4,6 +4,8 @@
 // change (not on every live update).
 
 const percent = (p) => `${Math.round(p * 100)}%`;
+// "an 8", "a 7": of the digits only eight starts with a vowel sound.
+const article = (digit) => (digit === 8 ? "an" : "a");
 
 function element(tag, className, text) {
   const node = document.createElement(tag);
@@ -119,12 +121,12 @@ export class ResultPanel {
     const why = several ? `; it looks like ${several} digits` : "";
     const alt = several ? "" : alternatives(result.top);
     if (sure) {
-      this.setAnswer("ok", String(result.digit), `It's a ${result.digit}.`, `${percent(result.confidence)} sure${why}`);
+      this.setAnswer("ok", String(result.digit), `It's ${article(result.digit)} ${result.digit}.`, `${percent(result.confidence)} sure${why}`);
     } else {
       this.setAnswer(
         "unsure",
         String(result.digit),
-        `Not sure: maybe a ${result.digit}.`,
+        `Not sure: maybe ${article(result.digit)} ${result.digit}.`,
         `${percent(result.confidence)} sure${why}${alt ? `; it could also be ${alt}` : ""}.`,
       );
     }

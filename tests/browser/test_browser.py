@@ -330,6 +330,8 @@ def read_each_digit(
         settle(page)
         answers[digit] = answer(page)
         assert page.get_attribute(".bar-row.top", "data-digit") == answers[digit]
+        article = "an" if answers[digit] == "8" else "a"  # "It's an 8.", "maybe a 3."
+        assert f" {article} {answers[digit]}." in page.inner_text("#answer-status")
         assert (page.get_attribute("#seen-image", "src") or "").startswith("data:image/png")
     return answers
 
@@ -573,6 +575,10 @@ def test_photo_on_a_phone(open_page: Callable[..., Session]) -> None:
     page = open_page(PHONE).page
     page.tap("#tab-photo")
     assert page.get_attribute("#photo-camera", "capture") == "environment"
+    # The prompt wraps within the answer box instead of losing its end.
+    assert page.inner_text("#answer-status") == "Choose, drop or paste a photo."
+    clipped = "(e) => e.scrollHeight > e.clientHeight + 1 || e.scrollWidth > e.clientWidth + 1"
+    assert not page.eval_on_selector("#answer-status", clipped)
     photo = _photo_of_digit(7, "crossed", seed=3)
     _upload(page, "photo.jpg", "image/jpeg", photo.data)
     page.wait_for_selector("#photo-boxes .box")
@@ -600,7 +606,7 @@ def test_files_that_are_not_images_or_too_large_get_a_clear_message(
     big = b"\x89PNG\r\n\x1a\n" + bytes(UPLOAD_LIMIT + 1024)
     _upload(page, "huge.png", "image/png", big)
     page.wait_for_selector("#error:has-text('too large')")
-    assert "3 MB" in page.inner_text("#error")
+    assert "The limit is 3 MiB." in page.inner_text("#error")
 
 
 def test_drop_and_paste_a_photo(open_page: Callable[..., Session]) -> None:
@@ -791,6 +797,7 @@ def test_the_model_can_be_chosen_when_several_are_served(
     other = next(name for name in available if name != current)
     page.select_option("#model-select", other)
     page.wait_for_selector(f"#model-info:has-text('Model: {other}')")
+    assert f"({other})" not in page.inner_text("#model-info")  # not "Model: mlp (mlp)"
     with page.expect_request(lambda r: "/predict" in r.url) as sent:
         draw_with_mouse(page, digit_strokes(3))
     assert f"model={other}" in sent.value.url

@@ -132,14 +132,14 @@ CORPUS = [
     # -- too large ------------------------------------------------------------------------
     Bad("20000x20000 PNG bomb", upload(png_bomb()), 413, "megapixels"),
     Bad("JPEG header claiming 60000x60000", upload(jpeg_header_bomb(), "x.jpg"), 413, "megapixels"),
-    Bad("file over 10 MB", upload(b"\x89PNG\r\n\x1a\n" + bytes(10 * MB)), 413, "limit"),
+    Bad("file over 10 MiB", upload(b"\x89PNG\r\n\x1a\n" + bytes(10 * MB)), 413, "limit is 10 MiB"),
     Bad(
         "huge JSON body",
         raw(b'{"image": "' + b"A" * (33 * MB) + b'"}', "application/json"),
         413,
-        "limit",
+        "limit of 32 MiB",
     ),
-    Bad("base64 image over 10 MB", as_json({"image": "A" * (14 * MB)}), 413, "limit"),
+    Bad("base64 image over 10 MiB", as_json({"image": "A" * (14 * MB)}), 413, "limit is 10 MiB"),
     # -- JSON that is wrong ------------------------------------------------------------------
     Bad("invalid JSON", raw(b'{"image": ', "application/json"), 422, "not valid json"),
     Bad("JSON array", as_json([1, 2, 3]), 422, "must be an object"),
@@ -242,7 +242,7 @@ CORPUS = [
 
 @pytest.fixture(scope="module")
 def strict_client(api_settings: Settings, make_client):
-    """The default limits (10 MB files, 32 MB bodies, 40 megapixels), as a user gets them."""
+    """The default limits (10 MiB files, 32 MiB bodies, 40 megapixels), as a user gets them."""
     defaults = Settings()
     settings = replace(
         api_settings,

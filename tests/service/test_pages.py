@@ -67,7 +67,7 @@ def test_page_is_fit_for_a_strict_content_security_policy(
     assert scripts == ['<script type="module" src="/static/js/app.js">']  # no inline script
     assert not re.search(r"\sstyle=|\son[a-z]+=", html)
     assert not re.search(r"https?://", html)  # no CDN, no external fonts
-    assert 'data-max-upload-bytes="5242880"' in html and f"{FORMAT_NAMES}, up to 5 MB" in html
+    assert 'data-max-upload-bytes="5242880"' in html and f"{FORMAT_NAMES}, up to 5 MiB" in html
     assert f'data-image-formats="{FORMAT_NAMES}"' in html  # the script's words for a 415
     assert 'aria-live="polite"' in html and 'lang="en"' in html
 
