@@ -18,8 +18,8 @@ from fastapi.templating import Jinja2Templates
 
 from app.service.dependencies import MaybeRegistryDep, SettingsDep
 from app.service.registry import ModelRegistry, ServedModel
-from app.vision.formats import FORMAT_NAMES
 from app.service.sizes import byte_size
+from app.vision.formats import FORMAT_NAMES
 
 router = APIRouter(include_in_schema=False)
 
