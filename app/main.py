@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
@@ -32,6 +31,7 @@ from app.service.logs import AccessLog, configure_logging
 from app.service.offload import Backlog, start_runner
 from app.service.registry import ModelLoadError, load_models
 from app.settings import Settings
+from app.version import package_version
 
 logger = logging.getLogger("digits.server")
 
@@ -46,13 +46,6 @@ Probabilities are calibrated; a confidence below the server's threshold gives
 `"status": "unsure"`. Every error is JSON `{"detail": "..."}` with a sentence saying what
 was wrong.
 """
-
-
-def package_version() -> str:
-    try:
-        return version("digits")
-    except PackageNotFoundError:
-        return "0.0.0"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -158,11 +158,10 @@ def run_predict(args: argparse.Namespace) -> int:
         return EXIT_SETUP_ERROR
     settings, registry, _overrides = ready
     model = registry.get()
-    options = Options(
+    options = Options.of(
+        settings,
         top_k=args.top_k,
         include_image=args.include_image or args.save_images is not None,
-        unsure_threshold=settings.unsure_threshold,
-        max_pixels=settings.max_pixels,
     )
     status = 0
     for name in args.files:

@@ -18,12 +18,12 @@ import datetime as dt
 import json
 import sys
 from dataclasses import replace
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from app.version import package_version
 from model.architectures import PRESETS, TrainConfig
 from model.mnist import SHA256, DataError, default_data_dir, load_mnist, to_float
 from model.weights import WeightsError
@@ -105,13 +105,6 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     return replace(config, **changes)
 
 
-def code_version() -> str:
-    try:
-        return metadata.version("digits")
-    except metadata.PackageNotFoundError:
-        return "unknown"
-
-
 def run_train(args: argparse.Namespace) -> int:
     from model.training import train, training_record
     from model.weights import save
@@ -169,7 +162,7 @@ def finish_record(result: Any, data: Any) -> dict[str, Any]:
         "calibration": calibration,
         "data_sha256": dict(SHA256),
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "code_version": code_version(),
+        "code_version": package_version(),
         "numpy_version": np.__version__,
     }
 

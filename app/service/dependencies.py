@@ -25,7 +25,7 @@ from fastapi import Depends, HTTPException, Query, Request
 
 from app.service.inputs import ImageBytes, Source, read_source, read_uploads
 from app.service.offload import Backlog, Result, Runner, ServerBusyError, Work, WorkerLostError
-from app.service.predictor import Options
+from app.service.predictor import MAX_TOP_K, TOP_K, Options
 from app.service.registry import ModelRegistry, ServedModel
 from app.settings import Settings
 from app.vision.errors import InputError
@@ -79,18 +79,16 @@ ModelDep = Annotated[ServedModel, Depends(chosen_model)]
 async def answer_options(
     settings: SettingsDep,
     top_k: Annotated[
-        int, Query(ge=1, le=10, description="How many ranked digits `top` lists (1-10).")
-    ] = 3,
+        int,
+        Query(
+            ge=1, le=MAX_TOP_K, description=f"How many ranked digits `top` lists (1-{MAX_TOP_K})."
+        ),
+    ] = TOP_K,
     include_image: Annotated[
         bool, Query(description="Add the 28x28 image the network saw, as a PNG data URL.")
     ] = False,
 ) -> Options:
-    return Options(
-        top_k=top_k,
-        include_image=include_image,
-        unsure_threshold=settings.unsure_threshold,
-        max_pixels=settings.max_pixels,
-    )
+    return Options.of(settings, top_k=top_k, include_image=include_image)
 
 
 OptionsDep = Annotated[Options, Depends(answer_options)]

@@ -129,7 +129,7 @@ def _load_in_worker(settings: Settings) -> None:
     _models = load_models(settings)
     for name in _models.names:
         with contextlib.suppress(InputError):  # a warm-up: its answer does not matter
-            predict_digit(_models.get(name), ImageBytes(_warm_up_png()), Options())
+            predict_digit(_models.get(name), ImageBytes(_warm_up_png()), Options.of(settings))
 
 
 def _warm_up_png() -> bytes:

@@ -33,6 +33,7 @@ from app.service.schemas import (
     NumberResponse,
     PredictResponse,
 )
+from app.settings import Settings
 from app.vision.errors import InputError, NoDigitError
 from app.vision.pipeline import (
     Prepared,
@@ -43,15 +44,29 @@ from app.vision.pipeline import (
     prepare_pixels,
 )
 
+#: How many ranked digits an answer lists unless asked otherwise, and at most.
+TOP_K, MAX_TOP_K = 3, 10
+
 
 @dataclass(frozen=True)
 class Options:
-    """How to answer: set per request (``top_k``, ``include_image``) and per server."""
+    """How to answer: set per request (``top_k``, ``include_image``) and per server
+    (the threshold and the pixel limit, which only ``Settings`` knows)."""
 
-    top_k: int = 3
+    unsure_threshold: float
+    max_pixels: int
+    top_k: int = TOP_K
     include_image: bool = False
-    unsure_threshold: float = 0.6
-    max_pixels: int = 40_000_000
+
+    @classmethod
+    def of(cls, settings: Settings, top_k: int = TOP_K, include_image: bool = False) -> Options:
+        """The server's settings with what this request asks for."""
+        return cls(
+            unsure_threshold=settings.unsure_threshold,
+            max_pixels=settings.max_pixels,
+            top_k=top_k,
+            include_image=include_image,
+        )
 
 
 class Timer:

@@ -27,6 +27,7 @@ import warnings
 import numpy as np
 from PIL import Image, ImageChops, ImageOps, ImageStat
 
+from app.settings import Settings
 from app.vision.errors import ImageTooLargeError, UnsupportedImageError
 from app.vision.formats import ACCEPTED_FORMATS, formats_sentence
 
@@ -99,7 +100,7 @@ def _orientation(image: Image.Image) -> int:
         return 1
 
 
-def load_image(data: bytes, max_pixels: int = 40_000_000) -> Image.Image:
+def load_image(data: bytes, max_pixels: int = Settings.max_pixels) -> Image.Image:
     """Decode untrusted bytes into a loaded, upright Pillow image (first frame)."""
     if not data:
         raise _unsupported("the upload is empty")

@@ -8,6 +8,7 @@ import contextlib
 import io
 import json
 import logging
+import tomllib
 from dataclasses import replace
 
 import numpy as np
@@ -17,7 +18,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from app.service.registry import ModelLoadError
-from app.settings import Settings
+from app.settings import REPO_ROOT, Settings
 from model.mnist import MNIST
 from model.weights import load
 
@@ -350,6 +351,11 @@ def test_openapi_documents_every_endpoint_with_examples(client: TestClient) -> N
     assert "examples" in paths["/predict"]["post"]["requestBody"]["content"]["application/json"]
     assert {"/health", "/model"} <= set(paths)
     assert "examples" in json.dumps(schema["components"]["schemas"]["PredictResponse"])
+
+
+def test_openapi_gives_the_version_pyproject_declares(client: TestClient) -> None:
+    declared = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert client.get("/openapi.json").json()["info"]["version"] == declared
 
 
 # -- start-up ---------------------------------------------------------------------------
