@@ -23,7 +23,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from app.service import api, pages
+from app.service import api, explain_api, pages
 from app.service.describe import model_info
 from app.service.guards import BodyLimit, SecurityHeaders, StartupFailure
 from app.service.handlers import install_error_handlers
@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_tags=[
             {"name": "predict", "description": "Recognise digits in images."},
             {"name": "service", "description": "Health and model information."},
+            {"name": "look inside", "description": "What each layer saw, and why that digit."},
         ],
     )
     app.state.settings = settings
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.backlog = Backlog(settings.max_pending)
     install_error_handlers(app)
     app.include_router(api.router)
+    app.include_router(explain_api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=settings.static_dir, check_dir=False), name="static")
     add_middleware(app, settings)
