@@ -32,6 +32,7 @@ import math
 import os
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -55,29 +56,72 @@ INPUT_CONVENTION = {
     "centered_by": "mass",
 }
 
-LAYER_TYPES: dict[str, type[Layer]] = {
-    cls.kind: cls
-    for cls in (Dense, ReLU, Sigmoid, Flatten, Dropout, Conv2D, MaxPool2D, BatchNorm, GlobalAvgPool)
-}
+JsonType = type | tuple[type, ...]
+NUMBER: tuple[type, ...] = (int, float)
 
-#: The constructor arguments each layer type takes, with their JSON types.
-LAYER_ARGUMENTS: dict[str, dict[str, type | tuple[type, ...]]] = {
-    "dense": {"n_in": int, "n_out": int, "init": str},
-    "relu": {},
-    "sigmoid": {},
-    "flatten": {},
-    "dropout": {"rate": (int, float)},
-    "conv2d": {
-        "in_channels": int,
-        "filters": int,
-        "kernel": int,
-        "stride": int,
-        "padding": int,
-        "init": str,
-    },
-    "maxpool2d": {"size": int},
-    "batchnorm": {"features": int, "momentum": (int, float), "eps": (int, float)},
-    "global_avg_pool": {},
+
+@dataclass(frozen=True)
+class LayerType:
+    """What the file format knows of one layer class.
+
+    ``arguments``: the constructor arguments a file may give, with their JSON types;
+    ``size``: how many parameters those arguments make (checked before anything is
+    allocated); ``takes``: the input width (features or channels) a built layer
+    expects, when it has one.
+    """
+
+    cls: type[Layer]
+    arguments: dict[str, JsonType] = field(default_factory=dict)
+    size: Callable[[dict[str, Any]], int] = lambda arguments: 0
+    takes: Callable[[Any], int | None] = lambda layer: None
+
+    @property
+    def kind(self) -> str:
+        return self.cls.kind
+
+
+def _conv_size(arguments: dict[str, Any]) -> int:
+    kernel = arguments.get("kernel", 3)
+    return int(arguments.get("in_channels", 1) * arguments.get("filters", 0) * kernel * kernel)
+
+
+#: Every layer a weights file may hold; nothing is looked up by name anywhere else,
+#: so a new layer type is one entry here.
+LAYER_TYPES: dict[str, LayerType] = {
+    entry.kind: entry
+    for entry in (
+        LayerType(
+            Dense,
+            {"n_in": int, "n_out": int, "init": str},
+            size=lambda a: int(a.get("n_in", 0) * a.get("n_out", 0)),
+            takes=lambda layer: layer.n_in,
+        ),
+        LayerType(ReLU),
+        LayerType(Sigmoid),
+        LayerType(Flatten),
+        LayerType(Dropout, {"rate": NUMBER}),
+        LayerType(
+            Conv2D,
+            {
+                "in_channels": int,
+                "filters": int,
+                "kernel": int,
+                "stride": int,
+                "padding": int,
+                "init": str,
+            },
+            size=_conv_size,
+            takes=lambda layer: layer.in_channels,
+        ),
+        LayerType(MaxPool2D, {"size": int}),
+        LayerType(
+            BatchNorm,
+            {"features": int, "momentum": NUMBER, "eps": NUMBER},
+            size=lambda a: int(a.get("features", 0)),
+            takes=lambda layer: layer.features,
+        ),
+        LayerType(GlobalAvgPool),
+    )
 }
 
 
@@ -180,42 +224,32 @@ def build_layer(spec: Any, index: int) -> Layer:
     kind = _require(spec, "type", str, f"{where}.")
     if kind not in LAYER_TYPES:
         raise WeightsError(f"{where}: unknown layer type {kind!r}; known: {', '.join(LAYER_TYPES)}")
+    entry = LAYER_TYPES[kind]
     arguments = {}
-    for name, json_type in LAYER_ARGUMENTS[kind].items():
+    for name, json_type in entry.arguments.items():
         if name in spec:
             arguments[name] = _require(spec, name, json_type, f"{where}.")
-    unknown = set(spec) - set(LAYER_ARGUMENTS[kind]) - {"type"}
+    unknown = set(spec) - set(entry.arguments) - {"type"}
     if unknown:
         raise WeightsError(f"{where}: unknown option(s) {sorted(unknown)} for {kind!r}")
-    _check_size(kind, arguments, where)
-    constructor: Callable[..., Layer] = LAYER_TYPES[kind]
+    count = entry.size(arguments)
+    if count > MAX_LAYER_PARAMETERS:
+        raise WeightsError(
+            f"{where}: {kind} layer too large ({count:,} parameters; "
+            f"at most {MAX_LAYER_PARAMETERS:,})"
+        )
+    constructor: Callable[..., Layer] = entry.cls
     try:
         return constructor(**arguments)
     except (TypeError, ValueError) as exc:
         raise WeightsError(f"{where}: {exc}") from None
 
 
-def _check_size(kind: str, arguments: dict[str, Any], where: str) -> None:
-    """Refuse a layer whose parameters would not fit in memory, before building it."""
-    if kind == "dense":
-        count = arguments.get("n_in", 0) * arguments.get("n_out", 0)
-    elif kind == "conv2d":
-        kernel = arguments.get("kernel", 3)
-        count = arguments.get("in_channels", 1) * arguments.get("filters", 0) * kernel * kernel
-    else:
-        count = arguments.get("features", 0)
-    if count > MAX_LAYER_PARAMETERS:
-        raise WeightsError(
-            f"{where}: {kind} layer too large ({count:,} parameters; "
-            f"at most {MAX_LAYER_PARAMETERS:,})"
-        )
-
-
 def check_shapes(layers: list[Layer], input_shape: tuple[int, ...]) -> None:
     """Walk one example's shape through the stack; fail where it does not fit."""
     shape = input_shape
     for index, layer in enumerate(layers):
-        expected_in = _expected_input(layer)
+        expected_in = LAYER_TYPES[layer.kind].takes(layer)
         if expected_in is not None and shape[-1] != expected_in:
             raise WeightsError(
                 f"architecture.layers[{index}] ({layer.kind}) expects {expected_in} "
@@ -224,16 +258,6 @@ def check_shapes(layers: list[Layer], input_shape: tuple[int, ...]) -> None:
         shape = layer.output_shape(shape)
     if shape != (10,):
         raise WeightsError(f"the network outputs shape {list(shape)}, expected [10]")
-
-
-def _expected_input(layer: Layer) -> int | None:
-    if isinstance(layer, Dense):
-        return layer.n_in
-    if isinstance(layer, Conv2D):
-        return layer.in_channels
-    if isinstance(layer, BatchNorm):
-        return layer.features
-    return None
 
 
 def load_parameters(layers: list[Layer], parameters: Any) -> None:

@@ -12,7 +12,16 @@ import numpy as np
 import pytest
 
 from model.architectures import PRESETS, build_network
-from model.weights import VERSION, WeightsError, encode_array, load, network_to_dict, save
+from model.layers import Layer
+from model.weights import (
+    LAYER_TYPES,
+    VERSION,
+    WeightsError,
+    encode_array,
+    load,
+    network_to_dict,
+    save,
+)
 
 
 @pytest.fixture(scope="module", params=["mlp", "cnn"])
@@ -166,3 +175,21 @@ def test_a_layer_too_large_to_build_is_refused_before_allocating(
         load(path)
     message = str(caught.value)
     assert "\n" not in message and "architecture.layers[0]" in message and "too large" in message
+
+
+def _layer_classes(root: type[Layer]) -> set[type[Layer]]:
+    found = set()
+    for sub in root.__subclasses__():
+        found |= {sub} | _layer_classes(sub)
+    return found
+
+
+def test_the_layer_table_holds_every_layer_and_every_option(document: dict[str, Any]) -> None:
+    """A layer class the table forgets could be trained but never loaded; an option it
+    forgets would be refused in the file the saver just wrote."""
+    assert {cls for cls in _layer_classes(Layer) if cls.kind} == {
+        entry.cls for entry in LAYER_TYPES.values()
+    }
+    for spec in document["architecture"]["layers"]:
+        options = set(spec) - {"type"}
+        assert options <= set(LAYER_TYPES[spec["type"]].arguments), spec
