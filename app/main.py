@@ -25,6 +25,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app.service import api, explain_api, pages
 from app.service.describe import model_info
+from app.service.docs import install_docs
 from app.service.guards import BodyLimit, SecurityHeaders, StartupFailure
 from app.service.handlers import install_error_handlers
 from app.service.logs import AccessLog, configure_logging
@@ -79,6 +80,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=package_version(),
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # app.service.docs serves /docs and /redoc without a CDN
+        redoc_url=None,
         openapi_tags=[
             {"name": "predict", "description": "Recognise digits in images."},
             {"name": "service", "description": "Health and model information."},
@@ -92,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(explain_api.router)
     app.include_router(pages.router)
+    install_docs(app)
     app.mount("/static", StaticFiles(directory=settings.static_dir, check_dir=False), name="static")
     add_middleware(app, settings)
     return app

@@ -5,8 +5,8 @@
   read pass the limit (the read raises ``ImageTooLargeError``, which the error
   handlers turn into the 413 answer). Nothing larger is ever buffered.
 - ``SecurityHeaders`` adds ``X-Content-Type-Options: nosniff`` to every response
-  and the drawing page's strict Content-Security-Policy to every response except
-  the interactive docs, whose Swagger UI and ReDoc load from a CDN.
+  and the drawing page's strict Content-Security-Policy to every response that
+  has none of its own (the interactive docs set theirs: ``app.service.docs``).
 - ``StartupFailure`` replaces the traceback Starlette reports when the lifespan
   fails (no weights file, say) with the one sentence the lifespan stored in
   ``app.state.startup_error``, so the server stops with a message, not a stack.
@@ -26,7 +26,6 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
-DOCS_PATHS = ("/docs", "/redoc")
 
 
 def too_large_message(limit: int) -> str:
@@ -96,13 +95,12 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        strict = not str(scope.get("path", "")).startswith(DOCS_PATHS)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 headers.append((b"x-content-type-options", b"nosniff"))
-                if strict:
+                if not any(name.lower() == b"content-security-policy" for name, _ in headers):
                     headers.append((b"content-security-policy", CONTENT_SECURITY_POLICY.encode()))
                 message = {**message, "headers": headers}
             await send(message)

@@ -34,6 +34,7 @@ from playwright.sync_api import (
     FloatRect,
     Page,
     Request,
+    Route,
     sync_playwright,
 )
 from strokes import Digit, centred_box, layout_number, place, strokes_for
@@ -822,3 +823,39 @@ def test_an_unreachable_server_is_said_in_words(open_page: Callable[..., Session
     draw_with_mouse(page, [[(30.0, 250.0), (60.0, 250.0)]])  # any change asks again
     settle(page)
     assert page.is_hidden("#error")
+
+
+# --- The API docs, offline -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "operation"),
+    [("/docs", ".opblock-summary-path"), ("/redoc", "[data-section-id^='operation/']")],
+)
+def test_api_docs_list_the_operations_with_every_outside_request_blocked(
+    browser: Browser, server_url: str, path: str, operation: str
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    outside: list[str] = []
+
+    def only_this_server(route: Route) -> None:
+        url = route.request.url
+        if url.startswith((server_url, "data:", "blob:")):
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    context.route("**/*", only_this_server)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(server_url + path)
+    page.wait_for_selector(operation, timeout=30_000)
+    listed = " ".join(page.locator(operation).all_inner_texts())
+    for route_path in ("/predict", "/predict/number", "/predict/batch", "/health", "/model"):
+        assert route_path in listed or route_path.strip("/") in listed.lower(), listed
+    screenshot(page, f"desktop{path.replace('/', '-')}")
+    context.close()
+    assert outside == [], outside
+    assert errors == []
