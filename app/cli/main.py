@@ -28,9 +28,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def register_service_commands(subparsers: argparse._SubParsersAction) -> None:
-    from app.cli import service
+    from app.cli import explain, service
 
     service.register(subparsers)
+    explain.register(subparsers)
 
 
 def add_data_parser(subparsers: argparse._SubParsersAction) -> None:
