@@ -23,9 +23,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from app.service import api, explain_api, pages
+from app.corrections.database import DatabaseError
+from app.service import api, explain_api, feedback, pages
 from app.service.describe import model_info
 from app.service.docs import install_docs
+from app.service.feedback import open_feedback
 from app.service.guards import BodyLimit, SecurityHeaders, StartupFailure
 from app.service.handlers import install_error_handlers
 from app.service.logs import AccessLog, configure_logging
@@ -60,6 +62,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except ModelLoadError as exc:
             app.state.startup_error = f"digits: cannot start: {exc}"  # see StartupFailure
             raise
+        try:
+            app.state.feedback = await run_in_threadpool(open_feedback, settings)
+        except DatabaseError as exc:
+            app.state.startup_error = f"digits: cannot start: {exc}"
+            raise
         app.state.runner = await start_runner(settings)
         app.state.registry = registry
         app.state.model_info = model_info(registry.get())
@@ -74,6 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         app.state.registry = None
         await app.state.runner.close()
+        if app.state.feedback is not None:
+            app.state.feedback.close()
 
     app = FastAPI(
         title="Digits",
@@ -86,15 +95,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"name": "predict", "description": "Recognise digits in images."},
             {"name": "service", "description": "Health and model information."},
             {"name": "look inside", "description": "What each layer saw, and why that digit."},
+            {"name": "feedback", "description": "Corrections people make, kept to learn from."},
         ],
     )
     app.state.settings = settings
     app.state.registry = None
+    app.state.feedback = None
     app.state.backlog = Backlog(settings.max_pending)
     install_error_handlers(app)
     app.include_router(api.router)
     app.include_router(explain_api.router)
     app.include_router(pages.router)
+    app.include_router(feedback.router)
     install_docs(app)
     app.mount("/static", StaticFiles(directory=settings.static_dir, check_dir=False), name="static")
     add_middleware(app, settings)

@@ -235,6 +235,80 @@ CORPUS = [
         "top_k",
         path="/predict/batch",
     ),
+    # -- /feedback: the corrections people send -----------------------------------------------
+    *[
+        Bad(f"feedback: {name}", request, status, says, path="/feedback")
+        for name, request, status, says in [
+            ("no label", as_json({"image": data_url("image/png", digit_png(7))}), 422, "label"),
+            ("label 12", as_json({"label": 12, "pixels": grid(value=9)}), 422, "0-9"),
+            ("label a word", as_json({"label": "seven", "pixels": grid(value=9)}), 422, "0-9"),
+            ("label true", as_json({"label": True, "pixels": grid(value=9)}), 422, "label"),
+            ("label null", as_json({"label": None, "pixels": grid(value=9)}), 422, "label"),
+            ("unknown kind", as_json({"label": 1, "kind": "fax", "pixels": grid()}), 422, "kind"),
+            ("no image at all", as_json({"label": 1}), 422, "send the image"),
+            (
+                "input and pixels",
+                as_json({"label": 1, "input": "AAAA", "pixels": grid(value=9)}),
+                422,
+                "not both",
+            ),
+            ("input not base64", as_json({"label": 1, "input": "%%%"}), 422, "base64"),
+            (
+                "input not 28x28",
+                as_json({"label": 1, "input": data_url("image/png", digit_png(1))}),
+                422,
+                "28x28",
+            ),
+            (
+                "input not a PNG",
+                as_json({"label": 1, "input": data_url("image/png", b"hello, world")}),
+                422,
+                "not a png",
+            ),
+            (
+                "input blank",
+                as_json({"label": 1, "input": data_url("image/png", blank_png((28, 28), 0))}),
+                422,
+                "no ink",
+            ),
+            ("pixels 27 rows", as_json({"label": 1, "pixels": grid(rows=27)}), 422, "28x28"),
+            ("pixels NaN", as_json({"label": 1, "pixels": with_value("NaN")}), 422, "pixels"),
+            (
+                "image SVG",
+                as_json({"label": 1, "image": data_url("image/svg+xml", SVG)}),
+                415,
+                "svg",
+            ),
+            (
+                "image not an image",
+                as_json({"label": 1, "image": data_url("image/png", noise_bytes(500))}),
+                415,
+                FORMATS.split(",")[0],
+            ),
+            (
+                "image too many bytes",
+                as_json({"label": 1, "image": data_url("image/png", noise_bytes(11 * MB))}),
+                413,
+                "limit",
+            ),
+            (
+                "image a pixel bomb",
+                as_json({"label": 1, "image": data_url("image/png", png_bomb())}),
+                413,
+                "pixels",
+            ),
+            ("unknown field", as_json({"label": 1, "pixels": grid(), "ip": "x"}), 422, "ip"),
+            ("not JSON", raw(b"label=7", "application/json"), 422, "json"),
+            ("a JSON list", as_json([1, 2, 3]), 422, "object"),
+            (
+                "unknown model",
+                lambda: {"params": {"model": "gpt"}, "json": {"label": 1, "pixels": grid()}},
+                422,
+                "available models",
+            ),
+        ]
+    ],
+    Bad("GET /feedback", lambda: {}, 405, "method not allowed", path="/feedback", method="GET"),
     Bad("GET /predict", lambda: {}, 405, "method not allowed", method="GET"),
     Bad("unknown path", lambda: {}, 404, "not found", path="/predict/everything"),
 ]

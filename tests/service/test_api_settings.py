@@ -43,6 +43,11 @@ ALL_SET = {
     "DIGITS_WORKERS": "2",
     "DIGITS_TEMPLATES_DIR": "/srv/templates",
     "DIGITS_STATIC_DIR": "/srv/static",
+    "DIGITS_FEEDBACK": "no",
+    "DIGITS_FEEDBACK_DIR": "/srv/data",
+    "DIGITS_DATABASE_URL": "postgresql+psycopg://digits:pw@db:5432/digits",
+    "DIGITS_FEEDBACK_PER_MINUTE": "5",
+    "DIGITS_REVIEW_TOKEN": "a-long-enough-review-token",
 }
 
 
@@ -70,7 +75,23 @@ def test_every_variable_is_read() -> None:
         workers=2,
         templates_dir=Path("/srv/templates"),
         static_dir=Path("/srv/static"),
+        feedback=False,
+        feedback_dir=Path("/srv/data"),
+        database_url="postgresql+psycopg://digits:pw@db:5432/digits",
+        feedback_per_minute=5,
+        review_token="a-long-enough-review-token",
     )
+
+
+def test_the_database_is_a_sqlite_file_in_the_feedback_folder_unless_named() -> None:
+    assert Settings.from_env({"DIGITS_FEEDBACK_DIR": "/srv/data"}).database == (
+        "sqlite:////srv/data/digits.db"
+    )
+    assert Settings.from_env({"XDG_DATA_HOME": "/home/u/.data"}).feedback_dir == Path(
+        "/home/u/.data/digits"
+    )
+    assert Settings.from_env(ALL_SET).database == ALL_SET["DIGITS_DATABASE_URL"]
+    assert "a-long-enough" not in repr(Settings.from_env(ALL_SET))  # the token stays out of logs
 
 
 def test_every_setting_has_a_variable_and_every_variable_is_documented() -> None:
@@ -103,6 +124,11 @@ def test_every_setting_has_a_variable_and_every_variable_is_documented() -> None
         ("DIGITS_PREDICT_NICE", "20", "from 0 to 19"),
         ("DIGITS_PREDICT_NICE", "-1", "from 0 to 19"),
         ("DIGITS_MAX_PENDING", "0", "above 0"),
+        ("DIGITS_FEEDBACK", "maybe", "true or false"),
+        ("DIGITS_DATABASE_URL", "mysql://db/digits", "postgresql+psycopg://"),
+        ("DIGITS_DATABASE_URL", "digits.db", "sqlite:///"),
+        ("DIGITS_FEEDBACK_PER_MINUTE", "0", "above 0"),
+        ("DIGITS_REVIEW_TOKEN", "short", "at least 16"),
     ],
 )
 def test_a_bad_value_names_the_variable(name: str, value: str, says: str) -> None:
