@@ -40,7 +40,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from app.vision.components import label_components
-from app.vision.geometry import erode
+from app.vision.morphology import erode
 from app.vision.segment import holes
 
 Array = np.ndarray

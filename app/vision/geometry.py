@@ -20,6 +20,9 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from app.vision.boxes import mask_box
+from app.vision.morphology import dilate, erode
+
 Array = np.ndarray
 
 SIZE = 28
@@ -37,11 +40,7 @@ MNIST_CENTRE = (14.0, 14.0)
 
 def ink_box(ink: Array, level: float = CROP_LEVEL) -> tuple[int, int, int, int] | None:
     """``x0, y0, x1, y1`` (exclusive) of the pixels above ``level``, or None."""
-    rows = np.flatnonzero((ink > level).any(axis=1))
-    if rows.size == 0:
-        return None
-    cols = np.flatnonzero((ink[rows[0] : rows[-1] + 1] > level).any(axis=0))
-    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+    return mask_box(ink > level)
 
 
 def crop_to_ink(ink: Array, level: float = CROP_LEVEL) -> Array:
@@ -59,27 +58,6 @@ def fit_longest_side(ink: Array, side: int, resample: Image.Resampling) -> Array
     size = (max(1, round(w * factor)), max(1, round(h * factor)))
     image = Image.fromarray(np.ascontiguousarray(ink, dtype=np.float32), "F")
     return np.asarray(image.resize(size, resample), dtype=np.float32)
-
-
-def _grey_morph(ink: Array, reduce: np.ufunc, passes: int) -> Array:
-    """Grey dilation (maximum) or erosion (minimum) with a 3x3 square, ``passes`` times."""
-    out = ink
-    for _ in range(passes):
-        padded = np.zeros((out.shape[0] + 2, out.shape[1] + 2), out.dtype)
-        padded[1:-1, 1:-1] = out
-        rows = reduce(reduce(padded[:-2], padded[1:-1]), padded[2:])
-        out = reduce(reduce(rows[:, :-2], rows[:, 1:-1]), rows[:, 2:])
-    return out
-
-
-def dilate(ink: Array, passes: int = 1) -> Array:
-    """Grey (or binary) dilation by a 3x3 square, ``passes`` times; same shape."""
-    return _grey_morph(ink, np.maximum, passes)
-
-
-def erode(ink: Array, passes: int = 1) -> Array:
-    """Grey (or binary) erosion by a 3x3 square, ``passes`` times; same shape."""
-    return _grey_morph(ink, np.minimum, passes)
 
 
 def stroke_width(ink: Array, level: float = 0.5) -> float:

@@ -40,8 +40,10 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps
 
+from app.vision.boxes import touches_border
 from app.vision.components import label_components
 from app.vision.geometry import mask_stroke_width, stroke_width
+from app.vision.morphology import EDGE, box_mean3, closing, dilate, erode, opening, reconstruct_dark
 
 Array = np.ndarray
 
@@ -161,16 +163,6 @@ def quantile(values: Array, q: float) -> float:
     return float(np.partition(flat, k)[k])
 
 
-def pad_edge(values: Array) -> Array:
-    """A copy with one more row and column on every side, repeating the edges."""
-    h, w = values.shape
-    out = np.empty((h + 2, w + 2), values.dtype)
-    out[1:-1, 1:-1] = values
-    out[0, 1:-1], out[-1, 1:-1] = values[0], values[-1]
-    out[:, 0], out[:, -1] = out[:, 1], out[:, -2]
-    return out
-
-
 def ink_from(grey: Array, paper: Array) -> Array:
     """Missing fraction of the paper's light: 0 on paper, near 1 for black ink."""
     return np.float32(1.0) - grey / np.maximum(paper, np.float32(1 / 255))
@@ -187,41 +179,6 @@ def _blocks(values: Array, block: int) -> Array:
     padded = np.pad(values, ((0, ph - h), (0, pw - w)), mode="edge")
     tiles = padded.reshape(ph // block, block, pw // block, block).swapaxes(1, 2)
     return tiles.reshape(ph // block, pw // block, block * block)
-
-
-def _filter3(values: Array, reduce: np.ufunc, passes: int = 1) -> Array:
-    """Grey dilation or erosion of a small grid with a 3x3 square, ``passes`` times."""
-    out = values
-    for _ in range(passes):
-        padded = pad_edge(out)
-        rows = reduce(reduce(padded[:-2], padded[1:-1]), padded[2:])
-        out = reduce(reduce(rows[:, :-2], rows[:, 1:-1]), rows[:, 2:])
-    return out
-
-
-def closing(values: Array, passes: int) -> Array:
-    """Grey closing over a square of ``2 * passes + 1``: fills dark features narrower."""
-    return _filter3(_filter3(values, np.maximum, passes), np.minimum, passes)
-
-
-def reconstruct_dark(marker: Array, values: Array, passes: int) -> Array:
-    """Grey reconstruction by erosion: ``marker`` (at least ``values`` everywhere, a
-    closing of them) lowered step by step towards ``values`` through 8-connected
-    pixels, at most ``passes`` steps. A dark region the closing kept somewhere gets
-    its whole shape back, narrow tips included (where a shadow's edge meets the
-    image's border at a slant); dark features it filled entirely stay filled."""
-    out = marker
-    for _ in range(passes):
-        lowered = np.maximum(_filter3(out, np.minimum), values)
-        if np.array_equal(lowered, out):
-            break
-        out = lowered
-    return out
-
-
-def opening(values: Array, passes: int) -> Array:
-    """Grey opening over a square of ``2 * passes + 1``: removes light features narrower."""
-    return _filter3(_filter3(values, np.minimum, passes), np.maximum, passes)
 
 
 def _cover(grid: Array, block: int, shape: tuple[int, int]) -> Array:
@@ -321,7 +278,7 @@ def lit_patch(light: Array) -> bool:
     is left of it after an erosion by a square ``LIT_PATCH_WIDTH`` of the shorter side
     covers ``LIT_PATCH_SHARE`` of the image. A chalk digit's strokes, however fat, do not."""
     passes = max(1, int(LIT_PATCH_WIDTH * min(light.shape) / 2))
-    core = _filter3(light.astype(np.uint8), np.minimum, passes)
+    core = erode(light.astype(np.uint8), passes, EDGE)
     return int(np.count_nonzero(core)) >= LIT_PATCH_SHARE * light.size
 
 
@@ -406,16 +363,16 @@ def sharpen_steps(
     a wedge of false ink. (Not inside the page, where a stroke touching the shadow
     would be taken for shadow.)
     """
-    steps = grid < ratio * _filter3(grid, np.maximum)
+    steps = grid < ratio * dilate(grid, border=EDGE)
     if not steps.any():
         return paper
-    near = _cover(_filter3(steps.astype(np.uint8), np.maximum, STEP_REACH), block, small.shape)
+    near = _cover(dilate(steps.astype(np.uint8), STEP_REACH, EDGE), block, small.shape)
     closed = closing(small, max(1, block // 2))
     rim = near.copy()  # the border's band of the zone where ``closed`` is used
     rim[block:-block, block:-block] = False
     if rim.any():
         closed = np.where(rim, reconstruct_dark(closed, small, 2 * block), closed)
-    shadow = upsample(_filter3(grid, np.minimum), block, small.shape)
+    shadow = upsample(erode(grid, border=EDGE), block, small.shape)
     return np.where(near, np.minimum(paper, np.maximum(closed, shadow)), paper)
 
 
@@ -429,14 +386,12 @@ def off_page(level: Array, small: Array, block: int) -> Array:
     table, but writing inside it is still far darker than the region itself.
     """
     dark = level < OFF_PAGE * quantile(level, 0.9)
-    sharp = dark & (level < OFF_PAGE * _filter3(level, np.maximum))
+    sharp = dark & (level < OFF_PAGE * dilate(level, border=EDGE))
     if not sharp.any():
         return sharp
     beyond = dark & (level <= float(level[sharp].max()) + 0.1)
     parts = label_components(beyond)
-    h, w = dark.shape
-    boxes = parts.boxes
-    edge = (boxes[:, 0] == 0) | (boxes[:, 1] == 0) | (boxes[:, 2] == w) | (boxes[:, 3] == h)
+    edge = touches_border(parts.boxes, dark.shape)
     regions = {int(i): parts.mask([int(i)]) for i in np.flatnonzero(edge)}
     keep = [
         i
@@ -449,7 +404,7 @@ def off_page(level: Array, small: Array, block: int) -> Array:
 def _table_like(region: Array, sharp: Array) -> bool:
     """Behind a sharp edge, and wide: some block with all its neighbours in the region
     (a stroke touching the border, however fat, is only one or two blocks wide)."""
-    return bool((region & sharp).any() and _filter3(region.astype(np.uint8), np.minimum).any())
+    return bool((region & sharp).any() and erode(region.astype(np.uint8), border=EDGE).any())
 
 
 def _holds_writing(region: Array, level: Array, small: Array, block: int) -> bool:
@@ -483,12 +438,6 @@ def robust_noise(ink: Array) -> float:
     """Standard deviation of the paper's ink values, from their median absolute deviation."""
     sample = ink[::2, ::2] if min(ink.shape) >= 64 else ink
     return quantile(np.abs(sample - quantile(sample, 0.5)), 0.5) * 1.4826
-
-
-def _box3(values: Array) -> Array:
-    padded = pad_edge(values)
-    rows = padded[:-2] + padded[1:-1] + padded[2:]
-    return (rows[:, :-2] + rows[:, 1:-1] + rows[:, 2:]) * np.float32(1 / 9)
 
 
 def analyse(grey: Image.Image, side: int = ANALYSIS_SIDE) -> InkMap:
@@ -583,7 +532,7 @@ FAINT = "No digit found: only faint marks (printed lines, shadows), no writing."
 
 def levels(ink: Array, noise: float) -> tuple[float, float, float, str | None]:
     """Threshold and soft-ink levels, or the reason there is no ink."""
-    strongest = float(_box3(ink).max())
+    strongest = float(box_mean3(ink).max())
     floor = max(4.0 * noise, 0.5 * MIN_CONTRAST)
     if strongest < MIN_CONTRAST:
         return 1.0, 0.0, 1.0, BLANK

@@ -34,8 +34,9 @@ from PIL import Image
 from app.vision.decode import full_size, load_image, to_grey
 from app.vision.errors import InvalidInputError
 from app.vision.formats import ACCEPTED_FORMATS
-from app.vision.geometry import SIZE, dilate, ink_box, to_mnist
+from app.vision.geometry import SIZE, ink_box, to_mnist
 from app.vision.ink import FAINT, InkMap, analyse
+from app.vision.morphology import dilate
 from app.vision.segment import Region, digit_region, faint_writing, number_regions
 
 __all__ = [

@@ -28,8 +28,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.vision.boxes import (
+    mask_box,
+    near,
+    strictly_inside,
+    touches_border,
+    union,
+    union_array,
+)
 from app.vision.components import Components, label_components
-from app.vision.geometry import dilate, mask_stroke_width
+from app.vision.geometry import mask_stroke_width
+from app.vision.morphology import dilate
 
 Array = np.ndarray
 
@@ -111,15 +120,6 @@ class Region:
     digits: int = 1  # how many digits it seems to hold (a number written for one digit)
 
 
-def _box_of(boxes: Array) -> tuple[int, int, int, int]:
-    return (
-        int(boxes[:, 0].min()),
-        int(boxes[:, 1].min()),
-        int(boxes[:, 2].max()),
-        int(boxes[:, 3].max()),
-    )
-
-
 def _border_to_border(lo: float, hi: float, size: int) -> bool:
     return lo <= LINE_END * size and hi >= (1.0 - LINE_END) * size
 
@@ -190,7 +190,7 @@ def frames(parts: Components, sizable: list[int]) -> set[int]:
         return set()
     for i in sizable:
         inside = [j for j in sizable if j != i]
-        within = all(_box_within(parts.boxes[j], parts.boxes[i]) for j in inside)
+        within = all(strictly_inside(parts.boxes[j], parts.boxes[i]) for j in inside)
         held = sum(int(parts.areas[j]) for j in inside) >= RING_INSIDE * int(parts.areas[i])
         if (
             inside
@@ -212,12 +212,6 @@ def surrounds(parts: Components, i: int, inside: list[int]) -> bool:
     angles = np.arctan2(ry + y0 - ys.mean(), rx + x0 - xs.mean())
     sectors = np.floor((angles + np.pi) * (RING_SECTORS / (2 * np.pi))).astype(np.int64)
     return np.unique(sectors % RING_SECTORS).size >= RING_COVER * RING_SECTORS
-
-
-def _box_within(inner: Array, outer: Array) -> bool:
-    return bool(
-        inner[0] > outer[0] and inner[1] > outer[1] and inner[2] < outer[2] and inner[3] < outer[3]
-    )
 
 
 def encloses(parts: Components, i: int, inside: list[int]) -> bool:
@@ -278,17 +272,6 @@ def meaningful(parts: Components) -> list[int]:
     return sorted(not_specks(parts, ids), key=lambda i: -int(parts.areas[i]))
 
 
-def _near(box: Array, region: tuple[int, int, int, int], reach: float) -> bool:
-    x0, y0, x1, y1 = region
-    dx = max(0.0, x0 - float(box[2]), float(box[0]) - x1)
-    dy = max(0.0, y0 - float(box[3]), float(box[1]) - y1)
-    return max(dx, dy) <= reach * max(x1 - x0, y1 - y0)
-
-
-def touches_border(box: Array, shape: tuple[int, int]) -> bool:
-    return bool(box[0] == 0 or box[1] == 0 or box[2] == shape[1] or box[3] == shape[0])
-
-
 def faint_writing(mask: Array, regions: list[Region]) -> bool:
     """Whether faint ink is writing: the digits found hold nearly all of it, clear of
     the borders, and are more than a speck.
@@ -309,7 +292,7 @@ def faint_writing(mask: Array, regions: list[Region]) -> bool:
         if parts.areas[i] >= limit
     )
     held = sum(int(np.count_nonzero(r.mask & mask)) for r in regions)
-    x0, y0, x1, y1 = _box_of(np.array([r.box for r in regions]))
+    x0, y0, x1, y1 = union(np.array([r.box for r in regions]))
     h, w = parts.shape
     page = x1 - x0 > FAINT_SPAN * w and y1 - y0 > FAINT_SPAN * h
     tall = y1 - y0 >= FAINT_HEIGHT * min(h, w)
@@ -348,12 +331,12 @@ def digit_region(mask: Array, photo: bool = False) -> Region | None:
     for i in order[1:]:
         if i in edge and parts.areas[i] > largest:
             continue  # a strip of table or page edge, bigger than the digit itself
-        region = _box_of(parts.boxes[chosen])
+        region = union(parts.boxes[chosen])
         major = i not in edge and parts.areas[i] >= MAJOR_FRACTION * largest
-        if major or _near(parts.boxes[i], region, NEAR):
+        if major or near(parts.boxes[i], region, NEAR):
             chosen.append(i)
     chosen = [i for i in chosen if not underline(parts, i, chosen)] or chosen
-    found = Region(parts.mask(chosen), _box_of(parts.boxes[chosen]))
+    found = Region(parts.mask(chosen), union(parts.boxes[chosen]))
     found.digits = digits_within(parts, chosen, found, photo)
     return found
 
@@ -387,7 +370,7 @@ def underline(parts: Components, i: int, chosen: list[int]) -> bool:
     if not rest:
         return False
     x0, y0, x1, y1 = (int(v) for v in parts.boxes[i])
-    rx0, ry0, rx1, ry1 = _box_of(parts.boxes[rest])
+    rx0, ry0, rx1, ry1 = union(parts.boxes[rest])
     flat = y1 - y0 <= UNDERLINE_FLAT * (x1 - x0)
     wide = x1 - x0 >= UNDERLINE_WIDTH * (rx1 - rx0)
     under = y0 >= ry1 - UNDERLINE_OVERLAP * (ry1 - ry0)
@@ -448,15 +431,11 @@ def _merge(
     while merged:
         merged = False
         for i, j in itertools.combinations(range(len(groups)), 2):
-            if joined(_box_array(boxes[groups[i]]), _box_array(boxes[groups[j]])):
+            if joined(union_array(boxes[groups[i]]), union_array(boxes[groups[j]])):
                 groups[i] = groups[i] + groups.pop(j)
                 merged = True
                 break
     return groups
-
-
-def _box_array(boxes: Array) -> Array:
-    return np.array(_box_of(boxes), dtype=np.float64)
 
 
 def stacked_groups(parts: Components, ids: list[int]) -> list[list[int]]:
@@ -485,7 +464,7 @@ def link_fragments(parts: Components, groups: list[list[int]]) -> list[list[int]
     """
     if len(groups) < 2:
         return groups
-    boxes = [_box_array(parts.boxes[g]) for g in groups]
+    boxes = [union_array(parts.boxes[g]) for g in groups]
     height = reference_height(boxes)
     short = [k for k, b in enumerate(boxes) if b[3] - b[1] < FRAGMENT_HEIGHT * height]
     chain = list(range(len(groups)))  # union-find parents
@@ -512,7 +491,7 @@ def absorb_fragments(parts: Components, groups: list[list[int]]) -> list[list[in
     """
     if len(groups) < 2:
         return groups
-    boxes = [_box_array(parts.boxes[g]) for g in groups]
+    boxes = [union_array(parts.boxes[g]) for g in groups]
     areas = [int(parts.areas[g].sum()) for g in groups]
     height = reference_height(boxes)
     area = float(
@@ -542,7 +521,7 @@ def absorb_fragments(parts: Components, groups: list[list[int]]) -> list[list[in
 
 def _covers_rows(parts: Components, group: list[int]) -> bool:
     """Whether the group's ink reaches most rows of its box: a dashed stroke, not dots."""
-    box = _box_of(parts.boxes[group])
+    box = union(parts.boxes[group])
     rows = parts.mask(group)[box[1] : box[3], box[0] : box[2]].any(axis=1)
     return float(rows.mean()) >= DASHED_ROWS
 
@@ -559,7 +538,7 @@ def bulge(mask: Array) -> float:
     Negative for a "(" (ends to the right of the middle), positive for a ")",
     as a fraction of the shape's height; 0 for a straight or slanted stroke.
     """
-    box = _tight_box(mask)
+    box = mask_box(mask)
     if box is None:
         return 0.0
     x0, y0, x1, y1 = box
@@ -598,7 +577,7 @@ def join_arcs(parts: Components, groups: list[list[int]]) -> list[list[int]]:
     for group in groups:
         if out:
             last = out[-1]
-            boxes = _box_array(parts.boxes[last]), _box_array(parts.boxes[group])
+            boxes = union_array(parts.boxes[last]), union_array(parts.boxes[group])
             if facing_arcs(parts.mask(last), parts.mask(group), *boxes):
                 out[-1] = last + group
                 continue
@@ -656,7 +635,7 @@ def _halves(mask: Array, cut: int) -> tuple[Array, Array, Array, Array]:
     left, right = mask.copy(), mask.copy()
     left[:, cut:] = False
     right[:, :cut] = False
-    boxes = [np.array(_tight_box(m) or (0, 0, 1, 1), dtype=np.float64) for m in (left, right)]
+    boxes = [np.array(mask_box(m) or (0, 0, 1, 1), dtype=np.float64) for m in (left, right)]
     return left, right, boxes[0], boxes[1]
 
 
@@ -717,7 +696,7 @@ def regions_between(mask: Array, box: tuple[int, int, int, int], cuts: list[int]
     for a, b in itertools.pairwise([box[0], *cuts, box[2]]):
         part = np.zeros_like(mask)
         part[:, a:b] = mask[:, a:b]
-        found = _tight_box(part)
+        found = mask_box(part)
         if found is not None:
             regions.append(Region(part, found))
     return regions
@@ -728,14 +707,6 @@ def split_group(
 ) -> list[Region]:
     """One region per digit of a group that may hold several touching digits."""
     return regions_between(mask, box, pieces_in(mask, box, width, stroke))
-
-
-def _tight_box(mask: Array) -> tuple[int, int, int, int] | None:
-    rows = np.flatnonzero(mask.any(axis=1))
-    if rows.size == 0:
-        return None
-    cols = np.flatnonzero(mask.any(axis=0))
-    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
 
 
 def digit_groups(parts: Components) -> list[list[int]]:
@@ -761,7 +732,7 @@ def number_regions(mask: Array, photo: bool = False) -> list[Region]:
     groups = digit_groups(parts)
     if not groups:
         return []
-    boxes = [_box_of(parts.boxes[g]) for g in groups]
+    boxes = [union(parts.boxes[g]) for g in groups]
     if photo:
         inner = [k for k, b in enumerate(boxes) if not touches_border(np.array(b), parts.shape)]
         if inner:
