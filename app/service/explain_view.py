@@ -140,8 +140,8 @@ def describe(
         )
     if layer.kind == "maxpool2d":
         return "Max pooling", (
-            f"Keeps the strongest value of every 2{TIMES}2 square, halving the size: where a "
-            f"pattern is matters a little less from here on. {shape}."
+            f"Keeps the strongest value of every 2{TIMES}2 square, halving the size: from here "
+            f"on, exactly where a pattern is matters a little less. {shape}."
         )
     if layer.kind == "batchnorm":
         return "Normalisation", (

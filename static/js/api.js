@@ -92,6 +92,14 @@ export function predictNumber(image, { signal, model, topK = 10 } = {}) {
   );
 }
 
+/**
+ * Look inside the network: each layer's maps and why it chose its answer, for one
+ * digit or (`number`) each digit of a number. Resolves to `{method, digits: [...]}`.
+ */
+export function explainImage(image, { signal, model, number = false } = {}) {
+  return send("/explain", { model, number }, imageBody(image), signal);
+}
+
 /** The model that answers: name, architecture, accuracy. */
 export async function describeModel(model) {
   const response = await fetch(`/model?${query({ model })}`, {

@@ -1,7 +1,8 @@
 // The drawing page: wires the pad, the photo input and the result panel to the
 // API, and handles modes (digit, number, photo) and keyboard shortcuts.
 
-import { ApiError, describeModel, predictDigit, predictNumber } from "./api.js";
+import { ApiError, describeModel, explainImage, predictDigit, predictNumber } from "./api.js";
+import { InsideView } from "./inside.js";
 import { LiveRequest } from "./live.js";
 import { DrawingPad } from "./pad.js";
 import { PhotoView, listenForPhotos } from "./photo.js";
@@ -25,6 +26,7 @@ const state = {
   mode: "digit",
   model: $("model-select")?.value || undefined,
   photoRequest: null,
+  photoFile: null, // the photo last read, for the look-inside view
 };
 
 const panel = new ResultPanel($("result"));
@@ -74,6 +76,8 @@ function onPadChange(reason) {
   $("undo").disabled = empty;
   $("clear").disabled = empty;
   $("pad-placeholder").hidden = !empty;
+  if (empty || pad.extent < SMALLEST_DRAWING) refreshInside();
+  else refreshInside(reason === "end" || reason === "undo" || reason === "load");
   if (empty) {
     live.cancel();
     $("pad-boxes").replaceChildren();
@@ -100,6 +104,62 @@ $("clear").addEventListener("click", () => {
   pad.clear();
   $("pad").focus();
 });
+
+// --- Look inside: each layer's maps and why, updated live like the answer ------
+
+const inside = new InsideView($("inside"));
+const LOOK_PROMPT = {
+  digit: "Draw a digit to look inside.",
+  number: "Write a number to look inside.",
+  photo: "Choose a photo to look inside.",
+};
+
+function explainInput(signal) {
+  const options = { signal, model: state.model, number: state.mode !== "digit" };
+  return explainImage(state.mode === "photo" ? state.photoFile : pad.toDataURL(), options);
+}
+
+// Slower than the answer's: a look inside is several times the work and the bytes.
+const insideLive = new LiveRequest(explainInput, {
+  wait: 250,
+  maxWait: 900,
+  onBusy: (on) => inside.busy(on),
+  onResult: (answer) => inside.show(answer),
+  onError: (error) => {
+    if (error instanceof ApiError && error.noDigit) inside.clear(error.message);
+    else inside.showError(error instanceof ApiError ? error.message : "Something went wrong.");
+  },
+});
+
+/** Bring the view up to date with the input: `now`, or after the drawing pauses. */
+function refreshInside(now = true) {
+  if (!inside.open) return;
+  const nothing = state.mode === "photo" ? !state.photoFile : pad.isEmpty || pad.extent < SMALLEST_DRAWING;
+  if (nothing) {
+    insideLive.cancel();
+    inside.clear(state.mode !== "photo" && !pad.isEmpty ? TOO_SMALL : LOOK_PROMPT[state.mode]);
+  } else if (now) {
+    insideLive.run();
+  } else {
+    insideLive.schedule();
+  }
+}
+
+function openInside(open) {
+  $("inside").hidden = !open;
+  $("look-inside").setAttribute("aria-expanded", String(open));
+  if (open) {
+    refreshInside();
+    $("inside").scrollIntoView({ block: "start" });
+    $("inside").focus({ preventScroll: true });
+  } else {
+    insideLive.cancel();
+    $("look-inside").focus();
+  }
+}
+
+$("look-inside").addEventListener("click", () => openInside(!inside.open));
+$("inside-close").addEventListener("click", () => openInside(false));
 
 // --- Brush ---------------------------------------------------------------------
 
@@ -137,6 +197,8 @@ async function readPhoto(file) {
   const controller = new AbortController();
   state.photoRequest = controller;
   $("photo-boxes").replaceChildren();
+  state.photoFile = null;
+  refreshInside();
   if (file.size > maxUploadBytes) {
     photoView.reset();
     panel.showEmpty("Choose another photo.");
@@ -153,6 +215,8 @@ async function readPhoto(file) {
     if (state.photoRequest !== controller) return;
     if (size) drawBoxes($("photo-boxes"), result.digits, size);
     panel.showNumber(result);
+    state.photoFile = file;
+    refreshInside();
   } catch (error) {
     if (error?.name === "AbortError" || state.photoRequest !== controller) return;
     if (error instanceof ApiError && error.noDigit) {
@@ -199,6 +263,7 @@ function setMode(mode, { keepDrawing = false } = {}) {
   live.cancel();
   state.photoRequest?.abort();
   state.photoRequest = null;
+  state.photoFile = null;
   if (drawing) {
     photoView.reset();
     $("photo-boxes").replaceChildren();
@@ -208,6 +273,7 @@ function setMode(mode, { keepDrawing = false } = {}) {
   } else {
     panel.showEmpty(EMPTY_PROMPT[mode]);
   }
+  refreshInside();
   history.replaceState(null, "", mode === "digit" ? location.pathname : `#${mode}`);
 }
 
@@ -267,6 +333,7 @@ $("model-select")?.addEventListener("change", (event) => {
   state.model = event.target.value;
   showModel(state.model);
   if (state.mode !== "photo" && !pad.isEmpty) live.run();
+  refreshInside();
 });
 
 if (!$("model-info").dataset.defaultModel) showModel();

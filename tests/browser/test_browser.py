@@ -178,7 +178,8 @@ class Watch:
 
     def _failed(self, request: Request) -> None:
         # Live prediction aborts stale requests on purpose; anything else is a failure.
-        if "ERR_ABORTED" in (request.failure or "") and "/predict" in request.url:
+        live = "/predict" in request.url or "/explain" in request.url
+        if "ERR_ABORTED" in (request.failure or "") and live:
             return
         self.found.append(f"request failed: {request.url} {request.failure}")
 
@@ -859,3 +860,114 @@ def test_api_docs_list_the_operations_with_every_outside_request_blocked(
     context.close()
     assert outside == [], outside
     assert errors == []
+
+
+# --- Look inside ------------------------------------------------------------------
+
+
+def settle_inside(page: Page) -> None:
+    """Wait until the look-inside view shows an answer and has nothing pending."""
+    page.wait_for_selector('#inside[data-digit]:not([aria-busy="true"])', state="attached")
+
+
+def inside_pictures(page: Page) -> list[str]:
+    """The view's picture sources, once every one of them has loaded."""
+    pictures = page.locator("#inside img")
+    loaded = "(images) => images.every((i) => i.complete && i.naturalWidth > 0)"
+    for _ in range(50):
+        if pictures.evaluate_all(loaded):
+            break
+        page.wait_for_timeout(100)
+    assert pictures.evaluate_all(loaded), "a picture of the view did not load"
+    return [src or "" for src in pictures.evaluate_all("(images) => images.map((i) => i.src)")]
+
+
+def open_inside(page: Page, tap: bool = False) -> None:
+    page.tap("#look-inside") if tap else page.click("#look-inside")
+    assert page.get_attribute("#look-inside", "aria-expanded") == "true"
+    assert page.locator("#inside").is_visible()
+
+
+def check_inside(page: Page, digit: str) -> list[str]:
+    """The view explains ``digit``: every layer, the probabilities, the filters, why / why not."""
+    settle_inside(page)
+    assert page.get_attribute("#inside", "data-digit") == digit
+    layers = page.locator(".inside-layer")
+    # The shipped CNN: 2 x (conv, pool, norm, ReLU), dense, ReLU, output; then probabilities.
+    assert layers.count() == 12
+    captions = layers.locator("figcaption").all_inner_texts()
+    assert all(len(text) > 30 for text in captions), captions
+    assert page.locator(".inside-probabilities .top .inside-bar-digit").inner_text() == digit
+    runner_up = page.locator(".inside-probabilities .second .inside-bar-digit").inner_text()
+    why = page.inner_text("#inside-why-title")
+    assert why == f"Why {digit} and not {runner_up}?"
+    assert page.locator(".inside-why-maps img").count() == 4
+    assert page.locator(".inside-filters img").count() == 1
+    sources = inside_pictures(page)
+    assert all(src.startswith("data:image/png;base64,") for src in sources)
+    alts = page.locator("#inside img").evaluate_all("(images) => images.map((i) => i.alt)")
+    assert all(alts), "every picture has alt text"
+    return sources
+
+
+def test_look_inside_follows_the_drawing_on_a_desktop(open_page: Callable[..., Session]) -> None:
+    session = open_page()
+    page = session.page
+    open_inside(page)
+    assert page.inner_text("#inside-status") == "Draw a digit to look inside."
+    draw_with_mouse(page, digit_strokes(4))
+    settle(page)
+    four = check_inside(page, "4")
+    screenshot(page, "desktop-inside")
+    assert page.evaluate("document.documentElement.scrollWidth") <= DESKTOP["viewport"]["width"]
+
+    page.click("#clear")
+    assert page.inner_text("#inside-status") == "Draw a digit to look inside."
+    assert page.locator(".inside-layer").count() == 0
+    draw_with_mouse(page, digit_strokes(7))
+    settle(page)
+    seven = check_inside(page, "7")
+    assert len(seven) == len(four)
+    changed = sum(a != b for a, b in zip(four, seven, strict=True))
+    assert changed >= len(four) - 2  # every map but the learned filters (the same network)
+
+    page.click("#inside-close")
+    assert page.locator("#inside").is_hidden()
+    assert page.evaluate("document.activeElement.id") == "look-inside"
+
+
+def test_look_inside_on_a_phone_light_and_dark(open_page: Callable[..., Session]) -> None:
+    for scheme in ("light", "dark"):
+        page = open_page({**PHONE}, color_scheme=scheme).page
+        draw_with_touch(page, digit_strokes(4))
+        settle(page)
+        open_inside(page, tap=True)
+        check_inside(page, "4")
+        screenshot(page, f"phone-inside-{scheme}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"]
+        box = rect(page, ".inside-why-maps img")
+        assert box["width"] >= 100  # the why maps stay big enough to see on a phone
+
+
+def test_look_inside_each_digit_of_a_number_and_a_photo(
+    open_page: Callable[..., Session],
+) -> None:
+    page = open_page().page
+    page.click("#tab-number")
+    open_inside(page)
+    draw_with_mouse(page, layout_number("49", NUMBER_PAD, fill=0.62), NUMBER_PAD)
+    settle(page)
+    check_inside(page, "4")
+    choices = page.locator(".inside-choice")
+    assert choices.all_inner_texts() == ["Digit 1: 4", "Digit 2: 9"]
+    choices.nth(1).click()
+    assert page.get_attribute("#inside", "data-digit") == "9"
+    assert choices.nth(1).get_attribute("aria-pressed") == "true"
+    assert page.inner_text("#inside-status").startswith("Digit 2 of 2: 9")
+    screenshot(page, "desktop-inside-number")
+
+    page.click("#tab-photo")
+    assert page.inner_text("#inside-status") == "Choose a photo to look inside."
+    _upload(page, "note.jpg", "image/jpeg", _photo_of_digit(4, "open").data)
+    page.wait_for_selector("#photo-boxes .box")
+    check_inside(page, "4")
