@@ -68,6 +68,10 @@ def batches(n: int, batch_size: int, rng: np.random.Generator) -> Iterator[Array
         yield order[start : start + batch_size]
 
 
+#: Extra training images ``(n, 28, 28)`` uint8 and their labels ``(n,)``.
+Extra = tuple[Array, Array]
+
+
 @dataclass
 class Split:
     train_x: Array  # (n, 28, 28) float32
@@ -76,10 +80,14 @@ class Split:
     val_y: Array
 
 
-def make_split(config: TrainConfig, data: MNIST, rng: np.random.Generator) -> Split:
+def make_split(
+    config: TrainConfig, data: MNIST, rng: np.random.Generator, extra: Extra | None = None
+) -> Split:
     tx, ty, vx, vy = data.split_validation(config.val_size, rng)
     if config.train_subset:
         tx, ty = tx[: config.train_subset], ty[: config.train_subset]
+    if extra is not None:  # more labelled images (uint8, ink high): training only, never validation
+        tx, ty = np.concatenate([tx, extra[0]]), np.concatenate([ty, extra[1].astype(ty.dtype)])
     return Split(to_float(tx), ty, to_float(vx), vy)
 
 
@@ -164,9 +172,11 @@ def train(
     config: TrainConfig,
     data: MNIST,
     progress: Progress | None = None,
+    extra: Extra | None = None,
 ) -> TrainResult:
+    """Train from ``config``'s seed; ``extra`` images and labels join the training split."""
     rng = np.random.default_rng(config.seed)
-    split = make_split(config, data, rng)
+    split = make_split(config, data, rng, extra)
     network = build_network(config, rng)
     teacher = load_teacher(config.teacher) if config.teacher else None
     optimizer = make_optimizer(config.optimizer, config.lr, config.momentum, config.weight_decay)

@@ -28,10 +28,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def register_service_commands(subparsers: argparse._SubParsersAction) -> None:
-    from app.cli import explain, service
+    from app.cli import explain, feedback, service
 
     service.register(subparsers)
     explain.register(subparsers)
+    feedback.register(subparsers)
 
 
 def add_data_parser(subparsers: argparse._SubParsersAction) -> None:

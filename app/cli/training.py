@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from app.cli import corrections
+from app.corrections.dataset import CorrectionsFileError
 from app.version import package_version
 from model.architectures import PRESETS, TrainConfig
 from model.mnist import SHA256, DataError, default_data_dir, load_mnist, to_float
@@ -75,6 +77,7 @@ def add_train_parser(subparsers: argparse._SubParsersAction) -> None:
         help="add flagged ones and crossed sevens to the training batches",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bars, one line per epoch")
+    corrections.add_train_options(p)
     p.set_defaults(handler=run_train)
 
 
@@ -84,6 +87,7 @@ def add_evaluate_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--report", type=Path, metavar="DIR", help="write PNG plots into DIR")
     p.add_argument("--data-dir", type=Path, help="MNIST folder (default: DIGITS_DATA_DIR)")
+    corrections.add_evaluate_options(p)
     p.set_defaults(handler=run_evaluate)
 
 
@@ -113,16 +117,17 @@ def run_train(args: argparse.Namespace) -> int:
     out = args.out or Path("weights") / f"{args.preset}.json"
     try:
         data = load_mnist(args.data_dir or default_data_dir())
-    except DataError as exc:
+        extra_data, extra_record = corrections.extra_training_data(args)
+    except (DataError, CorrectionsFileError) as exc:
         print(f"digits train: {exc}", file=sys.stderr)
         return 1
     print(f"training {describe(config)}", file=sys.stderr)
     try:
-        result = train(config, data, make_progress(args.quiet))
+        result = train(config, data, make_progress(args.quiet), extra=extra_data)
     except WeightsError as exc:  # the teacher's file
         print(f"digits train: {exc}", file=sys.stderr)
         return 1
-    extra = finish_record(result, data)
+    extra = finish_record(result, data) | extra_record
     save(result.network, out, training_record(config, result, extra))
     summary = {k: extra[k] for k in ("test_accuracy", "temperature")}
     state = "interrupted, best weights so far" if result.interrupted else "done"
@@ -177,6 +182,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from model.evaluation import evaluate
     from model.weights import load
 
+    if args.data is not None:
+        return corrections.evaluate_on_corrections(args)
     try:
         network, doc = load(args.weights)
         data = load_mnist(args.data_dir or default_data_dir())
