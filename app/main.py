@@ -24,7 +24,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from app.corrections.database import DatabaseError
-from app.service import api, explain_api, feedback, pages
+from app.service import api, explain_api, feedback, pages, review
 from app.service.describe import model_info
 from app.service.docs import install_docs
 from app.service.feedback import open_feedback
@@ -107,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(explain_api.router)
     app.include_router(pages.router)
     app.include_router(feedback.router)
+    app.include_router(review.router)
     install_docs(app)
     app.mount("/static", StaticFiles(directory=settings.static_dir, check_dir=False), name="static")
     add_middleware(app, settings)
