@@ -18,9 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from model.conv import BatchNorm, Conv2D, MaxPool2D
+from model.conv import Conv2D
 from model.layers import Dense, Dropout, Flatten, Layer, ReLU, Sigmoid
 from model.network import Network
+from model.normalization import BatchNorm
+from model.pooling import MaxPool2D
 
 
 @dataclass

@@ -18,7 +18,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from model import initializers
 from model.layers import Array, Layer
-from model.parallel import for_each_chunk, map_chunks
+from model.parallel import map_chunks
 
 
 def _out_size(size: int, kernel: int, stride: int, padding: int) -> int:
@@ -149,7 +149,8 @@ class Conv2D(Layer):
     def forward(self, x: Array, training: bool = False) -> Array:
         xp = self._pad(x)  # (N, H+2p, W+2p, C)
         cols, out = self._convolve_chunks(xp) if training else self._convolve(xp)
-        self._cache = (cols, xp.shape)
+        if self.keeps(training):
+            self._cache = (cols, xp.shape)
         return out
 
     def _shapes(self, xp: Array) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -220,174 +221,3 @@ class Conv2D(Layer):
         oh = _out_size(h, self.kernel, self.stride, self.padding)
         ow = _out_size(w, self.kernel, self.stride, self.padding)
         return (oh, ow, self.filters)
-
-
-class MaxPool2D(Layer):
-    """Max pooling over non-overlapping ``size x size`` windows (floor mode).
-
-    The gradient goes to the window's maximum; tied maxima share it equally
-    (a valid subgradient: the background of a padded convolution ties everywhere).
-    Both passes loop over the size*size offsets of a window, each a strided view
-    of the whole batch; that is several times faster than reducing a 6-D view.
-    """
-
-    kind = "maxpool2d"
-
-    def __init__(self, size: int = 2) -> None:
-        super().__init__()
-        self.size = size
-
-    def _offsets(self, x: Array) -> list[Array]:
-        """The ``size*size`` strided views ``(N, OH, OW, C)``, one per window position."""
-        s = self.size
-        oh, ow = x.shape[1] // s, x.shape[2] // s
-        return [x[:, i : oh * s : s, j : ow * s : s, :] for i in range(s) for j in range(s)]
-
-    def forward(self, x: Array, training: bool = False) -> Array:
-        s = self.size
-        n, h, w, c = x.shape
-        out = np.empty((n, h // s, w // s, c), dtype=x.dtype)  # (N, H/s, W/s, C)
-
-        def pool(rows: slice) -> None:
-            views = self._offsets(x[rows])
-            np.copyto(out[rows], views[0])
-            for view in views[1:]:
-                np.maximum(out[rows], view, out=out[rows])
-
-        for_each_chunk(pool, n, x.size, enabled=training)
-        self._cache = (x, out)
-        return out
-
-    def backward(self, grad: Array) -> Array:
-        x, out = self._cache
-        s = self.size
-        covered = x.shape[1] % s == 0 and x.shape[2] % s == 0  # every pixel in some window
-        dx = (np.empty if covered else np.zeros)(x.shape, dtype=grad.dtype)
-
-        def scatter(rows: slice) -> None:
-            """Route this chunk's gradient to its windows' maxima (ties share it)."""
-            winners = [view == out[rows] for view in self._offsets(x[rows])]
-            ties = np.zeros(out[rows].shape, dtype=grad.dtype)
-            for winner in winners:
-                ties += winner
-            share = grad[rows] / ties  # ties split the gradient
-            for view, winner in zip(self._offsets(dx[rows]), winners, strict=True):
-                np.multiply(share, winner, out=view)
-
-        for_each_chunk(scatter, len(x), x.size)
-        return dx
-
-    def config(self) -> dict[str, Any]:
-        return {"size": self.size}
-
-    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
-        h, w, c = input_shape
-        return (h // self.size, w // self.size, c)
-
-
-class BatchNorm(Layer):
-    """Batch normalisation over every axis but the last (features or channels).
-
-    Training normalises with the batch statistics and updates running averages;
-    inference uses the running averages. ``gamma`` and ``beta`` are trained; the
-    running mean and variance are saved ``state``. Per-channel sums are products
-    with a vector of ones: BLAS does them far faster than ``ndarray.sum`` over axes.
-    """
-
-    kind = "batchnorm"
-
-    def __init__(self, features: int, momentum: float = 0.9, eps: float = 1e-5) -> None:
-        super().__init__()
-        self.features, self.momentum, self.eps = features, momentum, eps
-        self.params = {
-            "gamma": np.ones(features, dtype=np.float32),
-            "beta": np.zeros(features, dtype=np.float32),
-        }
-        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
-        self.state = {
-            "running_mean": np.zeros(features, dtype=np.float32),
-            "running_var": np.ones(features, dtype=np.float32),
-        }
-
-    @staticmethod
-    def _channel_mean(x2d: Array) -> Array:
-        """``(m, C) -> (C,)`` mean of each column."""
-        return np.ones(len(x2d), dtype=x2d.dtype) @ x2d / np.float32(len(x2d))
-
-    def forward(self, x: Array, training: bool = False) -> Array:
-        x2d = x.reshape(-1, self.features)  # (N*H*W, C) or (N, features)
-        centred = np.empty_like(x2d)
-        if training:
-            mean = self._channel_mean(x2d)
-            squared = np.empty_like(x2d)
-
-            def centre(rows: slice) -> None:
-                np.subtract(x2d[rows], mean, out=centred[rows])
-                np.multiply(centred[rows], centred[rows], out=squared[rows])
-
-            for_each_chunk(centre, len(x2d), x2d.size)
-            var = self._channel_mean(squared)
-            m = np.float32(self.momentum)
-            self.state["running_mean"] = m * self.state["running_mean"] + (1 - m) * mean
-            self.state["running_var"] = m * self.state["running_var"] + (1 - m) * var
-        else:
-            mean, var = self.state["running_mean"], self.state["running_var"]
-            np.subtract(x2d, mean, out=centred)
-        inv_std = 1.0 / np.sqrt(var + np.asarray(self.eps, dtype=var.dtype))
-        x_hat, out = centred, np.empty_like(x2d)  # x_hat overwrites centred, row by row
-
-        def normalise(rows: slice) -> None:
-            np.multiply(centred[rows], inv_std, out=x_hat[rows])
-            np.multiply(x_hat[rows], self.params["gamma"], out=out[rows])
-            out[rows] += self.params["beta"]
-
-        for_each_chunk(normalise, len(x2d), x2d.size, enabled=training)
-        self._cache = (x_hat, inv_std)
-        return out.reshape(x.shape)
-
-    def backward(self, grad: Array) -> Array:
-        x_hat, inv_std = self._cache
-        g2d = grad.reshape(x_hat.shape)  # (N*H*W, C)
-        scaled, dx_hat, dx_hat_x_hat = (np.empty_like(g2d) for _ in range(3))
-
-        def products(rows: slice) -> None:
-            np.multiply(g2d[rows], x_hat[rows], out=scaled[rows])
-            np.multiply(g2d[rows], self.params["gamma"], out=dx_hat[rows])
-            np.multiply(dx_hat[rows], x_hat[rows], out=dx_hat_x_hat[rows])
-
-        for_each_chunk(products, len(g2d), g2d.size)
-        ones = np.ones(len(g2d), dtype=g2d.dtype)
-        self.grads["gamma"][...] = ones @ scaled
-        self.grads["beta"][...] = ones @ g2d
-        mean_dx_hat = self._channel_mean(dx_hat)
-        mean_dx_hat_x_hat = self._channel_mean(dx_hat_x_hat)
-        dx = scaled  # reused: its sum is taken
-
-        def combine(rows: slice) -> None:
-            np.subtract(dx_hat[rows], mean_dx_hat, out=dx[rows])
-            np.multiply(x_hat[rows], mean_dx_hat_x_hat, out=dx_hat_x_hat[rows])
-            dx[rows] -= dx_hat_x_hat[rows]
-            dx[rows] *= inv_std
-
-        for_each_chunk(combine, len(g2d), g2d.size)
-        return dx.reshape(grad.shape)
-
-    def config(self) -> dict[str, Any]:
-        return {"features": self.features, "momentum": self.momentum, "eps": self.eps}
-
-
-class GlobalAvgPool(Layer):
-    """``(N, H, W, C) -> (N, C)``: the mean of each channel."""
-
-    kind = "global_avg_pool"
-
-    def forward(self, x: Array, training: bool = False) -> Array:
-        self._shape = x.shape
-        return x.mean(axis=(1, 2))
-
-    def backward(self, grad: Array) -> Array:
-        _, h, w, _ = self._shape
-        return np.broadcast_to(grad[:, None, None, :] / np.float32(h * w), self._shape).copy()
-
-    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
-        return (input_shape[-1],)

@@ -15,10 +15,11 @@ uses), run on one image; the map of the answer minus the map of the runner-up
 says what made it, say, a 4 rather than a 9.
 
 The served network is shared by every request thread, and a layer's
-``forward`` and ``backward`` keep their working arrays on the layer object. So
-nothing here runs on the shared layers: each call works on private twins
-(shallow copies that share the read-only parameters but get their own caches
-and gradient buffers). Batch normalisation at inference is a fixed affine map
+``backward`` needs the arrays its ``forward`` kept on the layer object, which a
+shared layer keeps only while training. So nothing here runs on the shared
+layers: each call works on private twins (shallow copies that share the
+read-only parameters, remember their own forward pass and get their own
+gradient buffers). Batch normalisation at inference is a fixed affine map
 per channel, so its slope is computed here (the layer's own ``backward`` is the
 training one, with batch statistics); dropout is the identity at inference.
 """
@@ -30,9 +31,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.conv import BatchNorm, Conv2D
+from model.conv import Conv2D
 from model.layers import Array, Dense, Dropout, Layer
 from model.network import Network
+from model.normalization import BatchNorm
 
 #: How many hidden units of an MLP show their input weights (the most active ones).
 STRONGEST_UNITS = 8
@@ -146,6 +148,7 @@ def _twin(layer: Layer) -> Layer:
     in training (nobody needs it there); the twin does, as that is the attribution.
     """
     twin = copy.copy(layer)
+    twin.remember = True  # its backward runs after an inference pass
     twin.grads = {key: np.empty_like(value) for key, value in layer.params.items()}
     if isinstance(twin, Dense | Conv2D):
         twin.input_grad = True

@@ -1,11 +1,16 @@
 """Layers of the network, all on one tiny protocol.
 
-``forward(x, training)`` computes the output and caches what ``backward`` needs;
-``backward(grad)`` takes dLoss/dOutput, stores dLoss/dParameter in ``grads`` and
+``forward(x, training)`` computes the output and, when training, caches what
+``backward`` needs; ``backward(grad)`` takes dLoss/dOutput, stores dLoss/dParameter in ``grads`` and
 returns dLoss/dInput. Trainable arrays live in the ``params`` dict with gradients
 of the same keys in ``grads``, so optimizers and the weight-file saver never need
 to know which layer they are looking at. ``config()`` returns the JSON-able
 description a layer is rebuilt from (without its parameters).
+
+At inference a forward pass keeps nothing on the layer: one served network is
+shared by every request thread without a lock, and a pass must neither see nor
+hold another's arrays. A private copy that needs ``backward`` at inference (an
+explanation of one answer) sets ``remember``.
 
 All arrays are float32 and batch-first.
 """
@@ -27,6 +32,8 @@ class Layer:
     kind: ClassVar[str] = ""
     #: parameter keys that L2 weight decay applies to (never biases)
     decayed: ClassVar[tuple[str, ...]] = ()
+    #: keep what ``backward`` needs even when not training (private copies only)
+    remember: bool = False
 
     def __init__(self) -> None:
         self.params: dict[str, Array] = {}
@@ -39,6 +46,10 @@ class Layer:
 
     def backward(self, grad: Array) -> Array:
         raise NotImplementedError
+
+    def keeps(self, training: bool) -> bool:
+        """Whether this forward pass caches what ``backward`` needs."""
+        return training or self.remember
 
     def config(self) -> dict[str, Any]:
         return {}
@@ -73,7 +84,8 @@ class Dense(Layer):
         self.input_grad = True
 
     def forward(self, x: Array, training: bool = False) -> Array:
-        self._x = x  # (batch, n_in)
+        if self.keeps(training):
+            self._x = x  # (batch, n_in)
         return x @ self.params["W"] + self.params["b"]  # (batch, n_out)
 
     def backward(self, grad: Array) -> Array:
@@ -97,7 +109,8 @@ class ReLU(Layer):
     kind = "relu"
 
     def forward(self, x: Array, training: bool = False) -> Array:
-        self._mask = x > 0
+        if self.keeps(training):
+            self._mask = x > 0
         return np.maximum(x, 0)  # six times faster than np.where with a scalar
 
     def backward(self, grad: Array) -> Array:
@@ -110,8 +123,10 @@ class Sigmoid(Layer):
     kind = "sigmoid"
 
     def forward(self, x: Array, training: bool = False) -> Array:
-        self._y = sigmoid(x)
-        return self._y
+        y = sigmoid(x)
+        if self.keeps(training):
+            self._y = y
+        return y
 
     def backward(self, grad: Array) -> Array:
         return grad * self._y * (np.float32(1) - self._y)
@@ -123,7 +138,8 @@ class Flatten(Layer):
     kind = "flatten"
 
     def forward(self, x: Array, training: bool = False) -> Array:
-        self._shape = x.shape
+        if self.keeps(training):
+            self._shape = x.shape
         return x.reshape(x.shape[0], -1)
 
     def backward(self, grad: Array) -> Array:
@@ -147,7 +163,9 @@ class Dropout(Layer):
         self._mask: Array | None = None
 
     def forward(self, x: Array, training: bool = False) -> Array:
-        if not training or self.rate == 0.0:
+        if not training:
+            return x  # the identity, and nothing kept
+        if self.rate == 0.0:
             self._mask = None
             return x
         keep = np.float32(1.0 - self.rate)

@@ -38,10 +38,12 @@ from typing import Any
 
 import numpy as np
 
-from model.conv import BatchNorm, Conv2D, GlobalAvgPool, MaxPool2D
+from model.conv import Conv2D
 from model.layers import Array, Dense, Dropout, Flatten, Layer, ReLU, Sigmoid
 from model.losses import LOSSES
 from model.network import Network
+from model.normalization import BatchNorm
+from model.pooling import GlobalAvgPool, MaxPool2D
 
 FORMAT = "digits-weights"
 VERSION = 1

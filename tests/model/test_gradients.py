@@ -11,9 +11,11 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from model.conv import BatchNorm, Conv2D, GlobalAvgPool, MaxPool2D
+from model.conv import Conv2D
 from model.layers import Dense, Dropout, Flatten, Layer, ReLU, Sigmoid
 from model.losses import LOSSES, distillation, get_loss, softmax
+from model.normalization import BatchNorm
+from model.pooling import GlobalAvgPool, MaxPool2D
 
 EPS = 1e-5
 

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from model import parallel
-from model.conv import Conv2D, MaxPool2D, input_gradient
+from model.conv import Conv2D, input_gradient
+from model.pooling import MaxPool2D
 
 
 @pytest.fixture
