@@ -52,7 +52,7 @@ def test_pool_processes_run_at_a_lower_priority_than_the_server(
     assert api_settings.predict_nice > 0 and pool and set(pool) == {expected}
 
 
-@pytest.mark.parametrize("path", ["/predict", "/predict/number"])
+@pytest.mark.parametrize("path", ["/predict", "/predict/number", "/explain"])
 def test_a_pool_answers_as_threads_do(
     pool_client: TestClient, client: TestClient, path: str
 ) -> None:
