@@ -68,5 +68,6 @@ def index(request: Request, settings: SettingsDep, registry: MaybeRegistryDep) -
             "image_formats": FORMAT_NAMES,
             "max_upload_bytes": settings.max_upload_bytes,
             "max_upload_size": byte_size(settings.max_upload_bytes),
+            "feedback": settings.feedback,
         },
     )

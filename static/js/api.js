@@ -100,6 +100,15 @@ export function explainImage(image, { signal, model, number = false } = {}) {
   return send("/explain", { model, number }, imageBody(image), signal);
 }
 
+/**
+ * Teach it: what one answer really was (`label`: "0"-"9" or "not_a_digit").
+ * `input` is the 28x28 image the network saw, `image` the drawing or photo as sent.
+ * Resolves to the correction as kept: `{id, label, predicted, model_was_wrong, ...}`.
+ */
+export function sendFeedback({ label, kind, input, image }, { model } = {}) {
+  return send("/feedback", { model }, JSON.stringify({ label, kind, input, image }));
+}
+
 /** The model that answers: name, architecture, accuracy. */
 export async function describeModel(model) {
   const response = await fetch(`/model?${query({ model })}`, {

@@ -7,6 +7,7 @@ import { LiveRequest } from "./live.js";
 import { DrawingPad } from "./pad.js";
 import { PhotoView, listenForPhotos } from "./photo.js";
 import { ResultPanel, drawBoxes } from "./result.js";
+import { TeachPanel, fileAsDataURL } from "./teach.js";
 
 const MODES = ["digit", "number", "photo"];
 // A tap or a speck is not a digit yet: the network would still name one (a blob
@@ -30,6 +31,7 @@ const state = {
 };
 
 const panel = new ResultPanel($("result"));
+const teach = new TeachPanel($("teach"));
 const pad = new DrawingPad($("pad"), { brush: Number($("brush").value) });
 const photoView = new PhotoView($("photo-stage"), $("photo"));
 const maxUploadBytes = Number(document.body.dataset.maxUploadBytes) || 10 * 1024 * 1024;
@@ -41,6 +43,7 @@ const MIB = 1024 * 1024;
 
 function predictDrawing(signal) {
   const image = pad.toDataURL();
+  state.drawingSent = image; // what the answer that comes back was read from
   const options = { signal, model: state.model };
   return state.mode === "number"
     ? predictNumber(image, options)
@@ -48,6 +51,7 @@ function predictDrawing(signal) {
 }
 
 function showPredictionError(error) {
+  teach.clear();
   if (error instanceof ApiError && error.noDigit) {
     $("pad-boxes").replaceChildren();
     panel.showNoDigit(error.message);
@@ -67,6 +71,12 @@ const live = new LiveRequest(predictDrawing, {
     } else {
       panel.showDigit(result);
     }
+    const drawing = state.drawingSent;
+    teach.offer(state.mode === "number" ? result.digits : [result], {
+      kind: "canvas",
+      model: result.model?.name,
+      original: async () => drawing,
+    });
   },
   onError: showPredictionError,
 });
@@ -78,6 +88,7 @@ function onPadChange(reason) {
   $("pad-placeholder").hidden = !empty;
   if (empty || pad.extent < SMALLEST_DRAWING) refreshInside();
   else refreshInside(reason === "end" || reason === "undo" || reason === "load");
+  if (empty || pad.extent < SMALLEST_DRAWING) teach.clear();
   if (empty) {
     live.cancel();
     $("pad-boxes").replaceChildren();
@@ -198,6 +209,7 @@ async function readPhoto(file) {
   state.photoRequest = controller;
   $("photo-boxes").replaceChildren();
   state.photoFile = null;
+  teach.clear();
   refreshInside();
   if (file.size > maxUploadBytes) {
     photoView.reset();
@@ -215,6 +227,11 @@ async function readPhoto(file) {
     if (state.photoRequest !== controller) return;
     if (size) drawBoxes($("photo-boxes"), result.digits, size);
     panel.showNumber(result);
+    teach.offer(result.digits, {
+      kind: "photo",
+      model: result.model?.name,
+      original: () => fileAsDataURL(file),
+    });
     state.photoFile = file;
     refreshInside();
   } catch (error) {
@@ -261,6 +278,7 @@ function setMode(mode, { keepDrawing = false } = {}) {
     hint.hidden = hint.dataset.forMode !== mode;
   }
   live.cancel();
+  teach.clear();
   state.photoRequest?.abort();
   state.photoRequest = null;
   state.photoFile = null;

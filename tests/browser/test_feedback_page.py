@@ -1,0 +1,296 @@
+"""Teaching it from the page, in Debian's Chromium: a correction is sent, reviewed and exported.
+
+The real server runs in a thread on a free port with the repository's weights, a
+SQLite database in a temporary folder and a review token. A drawing is made with
+the mouse; whatever the network reads, the person says it was another digit
+("misread"), and the test then signs in to the review page and finds the
+correction there, and exports the database with ``digits feedback export`` and
+finds the same 28x28 image and label. Other tests teach with a finger on a phone,
+with the keyboard alone, one digit of a number, and a photo. Screenshots go to
+``test-output/``.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import uvicorn
+from photos import photo_of
+from PIL import Image
+from playwright.sync_api import Browser, Page, sync_playwright
+from strokes import Digit, centred_box, layout_number, place, strokes_for
+
+from app.cli.main import main
+from app.main import create_app
+from app.settings import Settings
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[2]
+OUTPUT = REPO / "test-output"
+TOKEN = "browser-test-review-token"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 820}, "device_scale_factor": 1}
+PHONE: dict[str, Any] = {
+    "viewport": {"width": 360, "height": 740},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
+PAD = (280, 280)
+NUMBER_PAD = (560, 280)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('feedback') / 'digits.db'}"
+
+
+@pytest.fixture(scope="module")
+def server_url(database: str) -> Iterator[str]:
+    settings = replace(
+        Settings.from_env(),
+        access_log=False,
+        log_level="warning",
+        database_url=database,
+        review_token=TOKEN,
+        feedback_per_minute=1000,
+    )
+    port = _free_port()
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="digits-feedback-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("the test server did not start (see the log above)")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        pytest.fail("Chromium is missing: run scripts/install.sh (it installs Debian's chromium)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def open_page(browser: Browser, server_url: str) -> Iterator[Callable[..., Page]]:
+    """A fresh context per page; console errors and uncaught exceptions fail the test."""
+    problems: list[str] = []
+    contexts = []
+
+    def opener(device: dict[str, Any] | None = None, path: str = "/", **options: Any) -> Page:
+        context = browser.new_context(**(device or DESKTOP), **options)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        page.on("pageerror", lambda error: problems.append(f"exception: {error}"))
+        page.on("console", lambda m: problems.extend(console_problem(m.type, m.text)))
+        page.goto(server_url + path)
+        if path == "/":
+            page.wait_for_selector("html[data-ready]")
+        return page
+
+    yield opener
+    for context in contexts:
+        context.close()
+    assert not problems, "\n".join(problems)
+
+
+def console_problem(kind: str, text: str) -> list[str]:
+    """A console error, except the review page's 401 before signing in (on purpose)."""
+    return [f"console: {text}"] if kind == "error" and "status of 401" not in text else []
+
+
+def screenshot(page: Page, name: str) -> None:
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)
+
+
+Points = list[list[tuple[float, float]]]
+
+
+def on_screen(page: Page, strokes: Digit, logical: tuple[int, int]) -> Points:
+    """Logical pad coordinates as CSS pixels, every third point (a quick hand)."""
+    page.locator("#pad").scroll_into_view_if_needed()
+    box = page.locator("#pad").bounding_box()
+    assert box is not None
+    sx, sy = box["width"] / logical[0], box["height"] / logical[1]
+    return [
+        [(box["x"] + x * sx, box["y"] + y * sy) for x, y in [*stroke[::3], stroke[-1]]]
+        for stroke in strokes
+    ]
+
+
+def draw_with_mouse(page: Page, strokes: Digit, logical: tuple[int, int] = PAD) -> None:
+    for stroke in on_screen(page, strokes, logical):
+        page.mouse.move(*stroke[0])
+        page.mouse.down()
+        for point in stroke[1:]:
+            page.mouse.move(*point)
+        page.mouse.up()
+
+
+def draw_with_touch(page: Page, strokes: Digit, logical: tuple[int, int] = PAD) -> None:
+    cdp = page.context.new_cdp_session(page)
+    for stroke in on_screen(page, strokes, logical):
+        for kind, (x, y) in [("touchStart", stroke[0]), *(("touchMove", p) for p in stroke[1:])]:
+            point = [{"x": x, "y": y, "id": 1, "radiusX": 4, "radiusY": 4}]
+            cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": point})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+
+
+def digit_strokes(digit: int) -> Digit:
+    return place(strokes_for(digit), centred_box(PAD, fill=0.72))
+
+
+def settled_answer(page: Page) -> str:
+    page.wait_for_selector("#teach:not([hidden])")
+    page.wait_for_selector('#result:not([aria-busy="true"])', state="attached")
+    return page.inner_text("#answer-value").strip()
+
+
+def kept(page: Page) -> str:
+    """The panel's message once the correction was answered (kept, or not kept)."""
+    page.wait_for_selector("#teach-status:has-text('ept')")
+    return page.inner_text("#teach-status")
+
+
+def seen_pixels(data_url: str) -> np.ndarray:
+    png = base64.b64decode(data_url.split(",", 1)[1])
+    return np.asarray(Image.open(io.BytesIO(png)).convert("L"))
+
+
+def test_a_misread_drawing_is_corrected_reviewed_and_exported(
+    open_page: Callable[..., Page], database: str, tmp_path: Path
+) -> None:
+    page = open_page()
+    assert page.is_hidden("#teach")  # nothing to correct before an answer
+    draw_with_mouse(page, digit_strokes(4))
+    read = settled_answer(page)
+    notice = page.inner_text("#teach-notice")
+    assert "kept" in notice and "Nothing about you" in notice  # said before anything is sent
+    truth = str((int(read) + 3) % 10)  # the person says the network misread it
+    seen = page.get_attribute("#seen-image", "src")
+    assert seen is not None
+    screenshot(page, "feedback-desktop-before")
+    page.click(f".teach-label[data-label='{truth}']")
+    status = kept(page)
+    assert f"Kept as a {truth}" in status
+    screenshot(page, "feedback-desktop-kept")
+    assert page.get_attribute(".teach-label[data-label='1']", "aria-disabled") == "true"
+
+    review = open_page(path="/review")
+    review.fill("#token", TOKEN)
+    review.click("button[type=submit]")
+    review.wait_for_selector(".review-grid")
+    card = review.locator(f".review-card[data-label='{truth}']").first
+    assert "wrong" in (card.get_attribute("class") or "")
+    assert f"said {read}" in card.inner_text()
+    review.select_option("select[name=label]", truth)
+    review.check("input[name=wrong]")
+    review.click(".review-filters button")
+    review.wait_for_selector(f".review-card[data-label='{truth}']")
+    assert review.locator(".review-card").count() >= 1
+    screenshot(review, "feedback-review-desktop")
+
+    export = tmp_path / "c.npz"
+    assert main(["feedback", "export", "--database", database, "--out", str(export)]) == 0
+    with np.load(export) as archive:
+        match = [i for i, label in enumerate(archive["labels"]) if label == int(truth)]
+        assert match, "the correction is not in the export"
+        exported = archive["images"][match[-1]]
+        assert archive["kind"][match[-1]] == "canvas"
+        assert int(archive["predicted"][match[-1]]) == int(read)
+    assert np.array_equal(exported, seen_pixels(seen))
+
+
+def test_on_a_phone_a_finger_says_it_was_not_a_digit(open_page: Callable[..., Page]) -> None:
+    page = open_page(PHONE, color_scheme="dark")
+    draw_with_touch(page, digit_strokes(7))
+    settled_answer(page)
+    page.locator(".teach-none").scroll_into_view_if_needed()
+    page.tap(".teach-none")
+    assert "Kept as not a digit" in kept(page)
+    screenshot(page, "feedback-phone-dark")
+
+
+def test_the_keyboard_alone_says_right(open_page: Callable[..., Page]) -> None:
+    page = open_page(color_scheme="dark")
+    draw_with_mouse(page, digit_strokes(3))
+    read = settled_answer(page)
+    page.focus("#teach-right")
+    assert page.inner_text("#teach-right") == f"Right, it's a {read}"
+    page.keyboard.press("Enter")
+    assert f"Kept as a {read}" in kept(page)
+    page.keyboard.press("Enter")  # a second press sends nothing more
+    assert page.evaluate("document.activeElement.id") == "teach-right"
+    screenshot(page, "feedback-desktop-dark")
+
+
+def test_one_digit_of_a_number_is_corrected(open_page: Callable[..., Page]) -> None:
+    page = open_page()
+    page.click("#tab-number")
+    draw_with_mouse(page, layout_number("42", NUMBER_PAD), NUMBER_PAD)
+    settled_answer(page)
+    choices = page.locator(".teach-choice")
+    assert choices.count() == 2
+    choices.nth(1).click()
+    assert choices.nth(1).get_attribute("aria-pressed") == "true"
+    page.click(".teach-label[data-label='2']")
+    assert "Digit 2 kept as a 2" in kept(page)
+    assert choices.nth(0).get_attribute("aria-pressed") == "true"  # the next one untaught
+    screenshot(page, "feedback-desktop-number")
+
+
+def test_a_photo_is_corrected(open_page: Callable[..., Page]) -> None:
+    page = open_page(PHONE)
+    page.click("#tab-photo")
+    box = (450, 250, 300, 400)
+    photo = photo_of([place(strokes_for(5), box)], width=24, seed=4)
+    page.set_input_files(
+        "#photo-file", files=[{"name": "five.jpg", "mimeType": "image/jpeg", "buffer": photo.data}]
+    )
+    settled_answer(page)
+    page.locator(".teach-label[data-label='5']").scroll_into_view_if_needed()
+    page.tap(".teach-label[data-label='5']")
+    assert "Kept as a 5" in kept(page)
+    screenshot(page, "feedback-phone-photo")
