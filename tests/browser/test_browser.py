@@ -77,16 +77,24 @@ addEventListener("pointerdown", (e) => {
 window.__inFlight = new Set();
 window.__maxInFlight = 0;
 window.__predictions = 0;
+// The same for the look-inside view's /explain requests.
+window.__explainsInFlight = new Set();
+window.__maxExplainsInFlight = 0;
+window.__explains = 0;
 const realFetch = window.fetch.bind(window);
 window.fetch = (url, init = {}) => {
   const predict = String(url).startsWith("/predict");
-  if (!predict) return realFetch(url, init);
-  window.__predictions += 1;
+  const explain = String(url).startsWith("/explain");
+  if (!predict && !explain) return realFetch(url, init);
+  if (predict) window.__predictions += 1;
+  else window.__explains += 1;
   const entry = { signal: init.signal };
-  window.__inFlight.add(entry);
-  const live = [...window.__inFlight].filter((x) => !(x.signal && x.signal.aborted)).length;
-  window.__maxInFlight = Math.max(window.__maxInFlight, live);
-  const done = () => window.__inFlight.delete(entry);
+  const flying = predict ? window.__inFlight : window.__explainsInFlight;
+  flying.add(entry);
+  const live = [...flying].filter((x) => !(x.signal && x.signal.aborted)).length;
+  if (predict) window.__maxInFlight = Math.max(window.__maxInFlight, live);
+  else window.__maxExplainsInFlight = Math.max(window.__maxExplainsInFlight, live);
+  const done = () => flying.delete(entry);
   return realFetch(url, init).then(
     (r) => { r.clone().text().then(done, done); return r; },
     (e) => { done(); throw e; },
@@ -934,6 +942,29 @@ def test_look_inside_follows_the_drawing_on_a_desktop(open_page: Callable[..., S
     page.click("#inside-close")
     assert page.locator("#inside").is_hidden()
     assert page.evaluate("document.activeElement.id") == "look-inside"
+
+
+def test_look_inside_updates_while_drawing(open_page: Callable[..., Session]) -> None:
+    page = open_page().page
+    open_inside(page)
+    (stroke,) = on_screen(page, digit_strokes(0, "oval"), PAD)
+    page.mouse.move(*stroke[0])
+    page.mouse.down()
+    seen_while_drawing = set()
+    for i, point in enumerate(stroke[1:], start=1):
+        page.mouse.move(*point)
+        if i % 6 == 0:
+            page.wait_for_timeout(400)  # slower than a person: time for an answer on a busy machine
+            seen = page.locator(".inside-why-maps img").first
+            seen_while_drawing.add(seen.get_attribute("src") if seen.count() else None)
+    explained_before_lifting = page.evaluate("window.__explains")
+    page.mouse.up()
+    settle(page)
+    check_inside(page, "0")
+    assert explained_before_lifting >= 2, "the view did not follow the pen"
+    assert seen_while_drawing - {None}, "no maps while the pen was down"
+    assert page.evaluate("window.__maxExplainsInFlight") == 1  # stale requests aborted
+    assert page.evaluate("window.__explains") < len(stroke) / 3  # debounced
 
 
 def test_look_inside_on_a_phone_light_and_dark(open_page: Callable[..., Session]) -> None:
