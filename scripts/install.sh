@@ -1,24 +1,44 @@
 #!/usr/bin/env bash
-# Install everything Digits and its tests need on a Debian-based machine:
-# the Python package with its dev extras, Debian's Chromium for the browser
-# tests, Debian's PostgreSQL (the database tests start a throwaway server of
-# their own from its binaries), and buildah/podman (through
-# ../shared/tools/container-base when it is there) for the container test. Safe to run again: it skips what is present.
+# Install Digits and everything its tests need on Debian or Ubuntu, as root or
+# as a user with sudo. Safe to run again: it skips what is present.
+#
+#   bash scripts/install.sh
+#   . .venv/bin/activate
+#
+# 1. Debian packages (with sudo unless root): python3-venv to make the virtual
+#    environment, Chromium for the browser tests, PostgreSQL for the database
+#    tests (they start a throwaway server of their own from its binaries), and
+#    buildah, podman and debootstrap for the container test.
+# 2. A virtual environment in .venv, holding this checkout (editable) with its
+#    dev extras: the test tools, linters, Playwright for Python. Debian's own
+#    Python refuses `pip install` outside one ("externally-managed-environment").
+# 3. MNIST, unless the tests can already find it (DIGITS_DATA_DIR,
+#    ../shared/data/mnist or ~/.cache/digits/mnist): `digits data download`
+#    fetches it into ~/.cache/digits/mnist and checks every file's SHA-256.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+VENV=.venv
 
-python3 -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
 
 apt_packages=()
+python3 -c "import ensurepip, venv" >/dev/null 2>&1 || apt_packages+=(python3-venv)
 command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
 command -v buildah >/dev/null 2>&1 || apt_packages+=(buildah)
 command -v podman >/dev/null 2>&1 || apt_packages+=(podman)
 command -v debootstrap >/dev/null 2>&1 || apt_packages+=(debootstrap)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || apt_packages+=(postgresql)
 if ((${#apt_packages[@]})); then
-  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
   echo "installing Debian packages: ${apt_packages[*]}" >&2
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${apt_packages[@]}" >/dev/null
 fi
-echo "digits installed: $(command -v digits)"
+
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+echo "installing digits and its test tools into $VENV" >&2
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+
+if ! "$VENV/bin/digits" data verify >/dev/null 2>&1; then
+  "$VENV/bin/digits" data download
+fi
+echo "digits installed: $VENV/bin/digits (activate with: . $VENV/bin/activate)"
