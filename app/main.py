@@ -1,7 +1,8 @@
 """The Digits web service: ``app.main:app``, assembled from its parts.
 
 ``create_app(settings)`` builds the FastAPI application: the REST endpoints
-(``app.service.api``), the drawing page (``app.service.pages``) and its files under ``/static``,
+(``app.service.api``), the drawing page (``app.service.pages``) and its files under ``/static``
+(versioned URLs with a year's cache lifetime: ``app.service.assets``), gzip compression,
 JSON error handlers, and the middleware (request ids and access log, body size
 limit, security headers, optional CORS). The ``lifespan`` loads every model once
 at start-up; when a weights file is missing or invalid the server stops at once
@@ -21,10 +22,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.staticfiles import StaticFiles
+from fastapi.middleware.gzip import GZipMiddleware
 
 from app.corrections.database import DatabaseError
 from app.service import api, explain_api, feedback, pages, review
+from app.service.assets import mount_static
 from app.service.describe import model_info
 from app.service.docs import install_docs
 from app.service.feedback import open_feedback
@@ -37,6 +39,7 @@ from app.settings import Settings
 from app.version import package_version
 
 logger = logging.getLogger("digits.server")
+GZIP_MINIMUM_BYTES = 1024
 
 DESCRIPTION = """
 Recognises handwritten digits with a small neural network written in NumPy.
@@ -109,14 +112,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(feedback.router)
     app.include_router(review.router)
     install_docs(app)
-    app.mount("/static", StaticFiles(directory=settings.static_dir, check_dir=False), name="static")
+    mount_static(app, settings.static_dir)
     add_middleware(app, settings)
     return app
 
 
 def add_middleware(app: FastAPI, settings: Settings) -> None:
-    """Innermost first: body limit, CORS, security headers, access log, start-up message."""
+    """Innermost first: body limit, compression, CORS, security headers, access log, start-up."""
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    # Scripts, styles, the docs' viewers and larger JSON travel gzipped; a /predict
+    # answer (a few hundred bytes) is under the minimum and goes as it is.
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

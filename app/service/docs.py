@@ -3,8 +3,9 @@
 FastAPI's own ``/docs`` and ``/redoc`` pages load Swagger UI and ReDoc from a
 CDN, so without internet they are blank. Here the same pages (FastAPI's
 ``get_swagger_ui_html`` and ``get_redoc_html``) point at copies served under
-``/docs-assets``, taken from the ``fastapi-offline`` package, which ships the
-Swagger UI and ReDoc builds (no files copied into this repository by hand).
+``/docs-assets/<version>``, taken from the ``fastapi-offline`` package, which
+ships the Swagger UI and ReDoc builds (no files copied into this repository by
+hand). The package's version is in the URL, so browsers keep them a year.
 
 Each page gets a Content-Security-Policy that allows this origin only. Swagger
 UI starts with a short inline script; rather than allow inline scripts in
@@ -17,6 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from importlib.metadata import version
 from importlib.resources import files
 from pathlib import Path
 
@@ -27,9 +29,10 @@ from fastapi.openapi.docs import (
     get_swagger_ui_oauth2_redirect_html,
 )
 from fastapi.responses import HTMLResponse
-from fastapi.staticfiles import StaticFiles
 
-ASSETS_URL = "/docs-assets"
+from app.service.assets import FOREVER, CachedStaticFiles
+
+ASSETS_URL = f"/docs-assets/{version('fastapi-offline')}"
 SWAGGER_URL = "/docs"
 REDOC_URL = "/redoc"
 OAUTH2_REDIRECT_URL = "/docs/oauth2-redirect"
@@ -101,4 +104,5 @@ def redoc(request: Request) -> HTMLResponse:
 def install_docs(app: FastAPI) -> None:
     """Serve the docs pages and their assets (the app is made with ``docs_url=None``)."""
     app.include_router(router)
-    app.mount(ASSETS_URL, StaticFiles(directory=assets_dir()), name="docs-assets")
+    assets = CachedStaticFiles(cache_control=FOREVER, directory=assets_dir())
+    app.mount(ASSETS_URL, assets, name="docs-assets")

@@ -69,5 +69,6 @@ def index(request: Request, settings: SettingsDep, registry: MaybeRegistryDep) -
             "max_upload_bytes": settings.max_upload_bytes,
             "max_upload_size": byte_size(settings.max_upload_bytes),
             "feedback": settings.feedback,
+            "static_url": request.app.state.static_url,  # versioned: app.service.assets
         },
     )

@@ -85,7 +85,9 @@ export class ResultPanel {
     this.showBars(null);
     this.showSeen(null);
     this.showCards(null);
+    // Cleared or another mode: the last answer is no longer true, so stop saying it.
     this.lastAnnounced = "";
+    this.live.textContent = "";
   }
 
   /** Some ink, but too little to be worth asking the network about. */

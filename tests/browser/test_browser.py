@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+from axe_playwright_python.sync_playwright import Axe
 from photos import photo_of
 from playwright.sync_api import (
     Browser,
@@ -1002,3 +1003,105 @@ def test_look_inside_each_digit_of_a_number_and_a_photo(
     _upload(page, "note.jpg", "image/jpeg", _photo_of_digit(4, "open").data)
     page.wait_for_selector("#photo-boxes .box")
     check_inside(page, "4")
+
+
+# --- Accessibility ----------------------------------------------------------------
+
+
+def axe_violations(page: Page) -> str:
+    """axe-core's report of the page as it is now ('' when it finds nothing)."""
+    results = Axe().run(page)
+    return results.generate_report() if results.violations_count else ""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_axe_finds_nothing_on_any_tab_after_drawing(
+    open_page: Callable[..., Session], device: str, scheme: str
+) -> None:
+    phone = device == "phone"
+    page = open_page(PHONE if phone else DESKTOP, color_scheme=scheme).page
+    draw = draw_with_touch if phone else draw_with_mouse
+    found = {"empty pad": axe_violations(page)}  # the "Draw here" placeholder in view
+
+    draw(page, digit_strokes(8))
+    settle(page)
+    found["digit"] = axe_violations(page)
+    screenshot(page, f"{device}-{scheme}-digit")
+
+    page.click("#tab-number")
+    draw(page, layout_number("47", NUMBER_PAD, fill=0.62), NUMBER_PAD)
+    page.wait_for_selector("#pad-boxes .box")
+    settle(page)
+    found["number"] = axe_violations(page)  # the digit boxes' labels
+    screenshot(page, f"{device}-{scheme}-number")
+
+    page.click("#tab-photo")
+    _upload(page, "photo.jpg", "image/jpeg", _photo_of_digit(3, seed=2).data)
+    page.wait_for_selector("#photo-boxes .box")
+    settle(page)
+    found["photo"] = axe_violations(page)
+    screenshot(page, f"{device}-{scheme}-photo")
+
+    assert {tab: report for tab, report in found.items() if report} == {}
+
+
+def test_the_camera_input_is_gone_with_a_mouse_and_there_on_a_phone(
+    open_page: Callable[..., Session],
+) -> None:
+    desktop = open_page().page
+    desktop.click("#tab-photo")
+    assert desktop.is_hidden("#photo-camera") and desktop.is_hidden("label[for=photo-camera]")
+    desktop.focus("#dropzone")
+    reached = set()
+    for _ in range(8):
+        desktop.keyboard.press("Tab")
+        reached.add(desktop.evaluate("document.activeElement.id"))
+    assert "photo-file" in reached and "photo-camera" not in reached
+
+    phone = open_page(PHONE).page
+    phone.tap("#tab-photo")
+    assert phone.is_visible("label[for=photo-camera]")
+
+
+def test_the_pads_focus_ring_is_drawn_where_nothing_cuts_it_off(
+    open_page: Callable[..., Session],
+) -> None:
+    page = open_page().page
+    page.focus("#tab-digit")
+    for _ in range(4):
+        if page.evaluate("document.activeElement.id") == "pad":
+            break
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "pad"
+    ring = page.eval_on_selector(
+        "#pad-stage",
+        "(e) => { const s = getComputedStyle(e); return [s.outlineStyle, s.outlineWidth]; }",
+    )
+    assert ring == ["solid", "3px"]
+    # Nothing round the stage clips: its ring (3px, 2px off) stays inside its parent's box.
+    clipped = page.eval_on_selector(
+        "#pad-stage",
+        """(e) => { for (let p = e.parentElement; p; p = p.parentElement) {
+             if (getComputedStyle(p).overflow !== "visible") return p.id || p.className; }
+           return ""; }""",
+    )
+    assert clipped == ""
+    screenshot(page, "desktop-pad-focused")
+
+
+def test_the_live_region_falls_silent_after_clear_and_a_mode_switch(
+    open_page: Callable[..., Session],
+) -> None:
+    page = open_page().page
+    announced = "document.getElementById('announce').textContent"
+    draw_with_mouse(page, digit_strokes(4))
+    settle(page)
+    assert page.evaluate(announced).startswith("4")
+    page.click("#clear")
+    assert page.evaluate(announced) == ""
+    draw_with_mouse(page, digit_strokes(4))
+    settle(page)
+    assert page.evaluate(announced).startswith("4")
+    page.click("#tab-photo")
+    assert page.evaluate(announced) == ""

@@ -64,7 +64,8 @@ def test_page_is_fit_for_a_strict_content_security_policy(
     settings = replace(api_settings, max_upload_bytes=5 * 1024 * 1024)
     html = html_of(make_client(settings).get("/"))
     scripts = re.findall(r"<script[^>]*>", html)
-    assert scripts == ['<script type="module" src="/static/js/app.js">']  # no inline script
+    static = make_client(settings).app.state.static_url  # /static/<version>
+    assert scripts == [f'<script type="module" src="{static}/js/app.js">']  # no inline script
     assert not re.search(r"\sstyle=|\son[a-z]+=", html)
     assert not re.search(r"https?://", html)  # no CDN, no external fonts
     assert 'data-max-upload-bytes="5242880"' in html and f"{FORMAT_NAMES}, up to 5 MiB" in html
