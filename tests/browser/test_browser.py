@@ -928,6 +928,7 @@ def test_look_inside_follows_the_drawing_on_a_desktop(open_page: Callable[..., S
     settle(page)
     four = check_inside(page, "4")
     screenshot(page, "desktop-inside")
+    assert axe_violations(page) == ""
     assert page.evaluate("document.documentElement.scrollWidth") <= DESKTOP["viewport"]["width"]
 
     page.click("#clear")
@@ -976,6 +977,7 @@ def test_look_inside_on_a_phone_light_and_dark(open_page: Callable[..., Session]
         open_inside(page, tap=True)
         check_inside(page, "4")
         screenshot(page, f"phone-inside-{scheme}")
+        assert axe_violations(page) == ""
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"]
         box = rect(page, ".inside-why-maps img")
         assert box["width"] >= 100  # the why maps stay big enough to see on a phone
@@ -997,6 +999,7 @@ def test_look_inside_each_digit_of_a_number_and_a_photo(
     assert choices.nth(1).get_attribute("aria-pressed") == "true"
     assert page.inner_text("#inside-status").startswith("Digit 2 of 2: 9")
     screenshot(page, "desktop-inside-number")
+    assert axe_violations(page) == ""  # the digit buttons too
 
     page.click("#tab-photo")
     assert page.inner_text("#inside-status") == "Choose a photo to look inside."
