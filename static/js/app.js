@@ -145,7 +145,8 @@ const insideLive = new LiveRequest(explainInput, {
 /** Bring the view up to date with the input: `now`, or after the drawing pauses. */
 function refreshInside(now = true) {
   if (!inside.open) return;
-  const nothing = state.mode === "photo" ? !state.photoFile : pad.isEmpty || pad.extent < SMALLEST_DRAWING;
+  const nothing =
+    state.mode === "photo" ? !state.photoFile : pad.isEmpty || pad.extent < SMALLEST_DRAWING;
   if (nothing) {
     insideLive.cancel();
     inside.clear(state.mode !== "photo" && !pad.isEmpty ? TOO_SMALL : LOOK_PROMPT[state.mode]);

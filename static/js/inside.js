@@ -125,7 +125,10 @@ export class InsideView {
     title.id = "inside-why-title";
     const row = element("div", "inside-why-maps");
     row.append(
-      figure(mapImage(d.input, 28, 28, "The 28 by 28 pixel image the network saw"), "What the network saw"),
+      figure(
+        mapImage(d.input, 28, 28, "The 28 by 28 pixel image the network saw"),
+        "What the network saw",
+      ),
       ...[d.why, d.why_not, d.versus].map((view, i) =>
         figure(
           mapImage(view.picture, 28, 28, view.caption),
@@ -148,7 +151,10 @@ export class InsideView {
       const item = element("li", "inside-layer");
       item.dataset.kind = view.kind;
       const [width, height] = pictureSize(view);
-      const what = view.shape.length === 3 ? `${view.tiles} maps of ${view.shape[0]}×${view.shape[1]}` : `${view.shape[0]} values`;
+      const what =
+        view.shape.length === 3
+          ? `${view.tiles} maps of ${view.shape[0]}×${view.shape[1]}`
+          : `${view.shape[0]} values`;
       item.append(
         element("h4", "", `${view.title} `),
         figure(mapImage(view.picture, width, height, `${view.title}: ${what}`), view.caption),
@@ -172,10 +178,16 @@ export class InsideView {
       const fill = element("span", "inside-bar-fill");
       fill.style.width = `${(p * 100).toFixed(1)}%`;
       track.append(fill);
-      row.append(element("span", "inside-bar-digit", String(digit)), track, element("span", "inside-bar-value", p > 0 && p < 0.005 ? "<1%" : percent(p)));
+      const value = p > 0 && p < 0.005 ? "<1%" : percent(p);
+      row.append(
+        element("span", "inside-bar-digit", String(digit)),
+        track,
+        element("span", "inside-bar-value", value),
+      );
       bars.append(row);
     });
-    item.append(bars, element("p", "inside-caption", "The softmax turns the ten scores into probabilities that add up to 100%."));
+    const caption = "The softmax turns the ten scores into probabilities that add up to 100%.";
+    item.append(bars, element("p", "inside-caption", caption));
     return item;
   }
 
@@ -189,7 +201,8 @@ export class InsideView {
     const width = d.filters.columns * (w + 1) - 1;
     const height = rows * (h + 1) - 1;
     const alt = `${count} learned first-layer weights, ${h} by ${w} pixels each`;
-    section.append(title, figure(mapImage(d.filters.picture, width, height, alt), d.filters.caption));
+    const picture = mapImage(d.filters.picture, width, height, alt);
+    section.append(title, figure(picture, d.filters.caption));
     return section;
   }
 }
