@@ -77,6 +77,10 @@ VOLUME /data
 #   DIGITS_MAX_PENDING     128             prediction requests a worker holds; more: 503
 #   DIGITS_CORS_ORIGINS    -               origins allowed to call the API (off)
 #   DIGITS_ACCESS_LOG      true            one JSON log line per request
+#   DIGITS_PREDICT_TIMEOUT_S  20           seconds a prediction may take; more: 504
+#   DIGITS_BODY_TIMEOUT_S  30              longest pause in an upload; more: 408
+#   DIGITS_SHUTDOWN_GRACE_S 20             SIGTERM waits this long for requests in flight
+#   DIGITS_FORWARDED_ALLOW_IPS -           proxies whose X-Forwarded-For is believed (none)
 #   DIGITS_FEEDBACK        true            keep the corrections people send
 #   DIGITS_DATABASE_URL    sqlite:////data/digits.db   or postgresql+psycopg://...
 #   DIGITS_FEEDBACK_PER_MINUTE 30          corrections per client per minute; more: 429
@@ -95,14 +99,17 @@ ENV PATH=/opt/venv/bin:$PATH \
 EXPOSE 8000
 
 # Python's own urllib (no curl or wget in the image): no answer or not 2xx fails.
-HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('DIGITS_PORT', '8000') + '/health', timeout=4)"]
+# /health/ready answers 200 only when a test prediction just went through.
+HEALTHCHECK --interval=30s --timeout=8s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('DIGITS_PORT', '8000') + '/health/ready', timeout=7)"]
 
-# uvicorn with address, port, workers and log level from the environment. `exec`
-# replaces the shell, so uvicorn gets `docker stop`'s SIGTERM and shuts down
-# cleanly. The service writes its own JSON access log (DIGITS_ACCESS_LOG), so
-# uvicorn's is off. The HTTP protocol of app.service.serving switches Nagle's algorithm off
-# (with 2 or more workers every keep-alive answer would wait ~40 ms otherwise).
-# X-Forwarded-* headers are trusted: the container is meant to be reached through
-# a load balancer or ingress only.
-CMD ["/bin/sh", "-c", "exec uvicorn app.main:app --host \"$DIGITS_HOST\" --port \"$DIGITS_PORT\" --workers \"$DIGITS_WORKERS\" --log-level \"$DIGITS_LOG_LEVEL\" --http app.service.serving:NoDelayHTTPProtocol --no-access-log --proxy-headers --forwarded-allow-ips '*'"]
+# `digits serve`: uvicorn with address, port, workers, log level, shutdown grace and
+# trusted proxies from the environment. It loads the models once first, so a bad
+# weights file stops the container with one line and a non-zero status (uvicorn's
+# own supervisor exits 0 when its workers fail to start). `exec` replaces the shell,
+# so the server gets `docker stop`'s SIGTERM and shuts down cleanly. The service
+# writes its own JSON access log (DIGITS_ACCESS_LOG), so uvicorn's is off, and its
+# connections have Nagle's algorithm off (app.service.serving). X-Forwarded-* headers
+# are believed only from DIGITS_FORWARDED_ALLOW_IPS (default: from no one).
+CMD ["/bin/sh", "-c", "exec digits serve"]
+

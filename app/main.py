@@ -25,7 +25,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 
 from app.corrections.database import DatabaseError
-from app.service import api, explain_api, feedback, pages, review
+from app.service import api, explain_api, feedback, health, pages, review
 from app.service.assets import mount_static
 from app.service.describe import model_info
 from app.service.docs import install_docs
@@ -105,9 +105,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.registry = None
     app.state.feedback = None
     app.state.backlog = Backlog(settings.max_pending)
+    app.state.readiness = health.Readiness()
     install_error_handlers(app)
     app.include_router(api.router)
     app.include_router(explain_api.router)
+    app.include_router(health.router)
     app.include_router(pages.router)
     app.include_router(feedback.router)
     app.include_router(review.router)
@@ -119,7 +121,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def add_middleware(app: FastAPI, settings: Settings) -> None:
     """Innermost first: body limit, compression, CORS, security headers, access log, start-up."""
-    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        BodyLimit, max_bytes=settings.max_request_bytes, timeout=settings.body_timeout_s
+    )
     # Scripts, styles, the docs' viewers and larger JSON travel gzipped; a /predict
     # answer (a few hundred bytes) is under the minimum and goes as it is.
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)

@@ -44,6 +44,20 @@ Variable                       Default                Meaning
                                                       once) one worker process holds, waiting
                                                       or running; one more gets 503 with
                                                       ``Retry-After`` at once.
+``DIGITS_PREDICT_TIMEOUT_S``   ``20``                 Seconds a prediction may take, waiting
+                                                      included; past them 504. A pool process
+                                                      holding work that long is killed and
+                                                      replaced (stopped or stuck).
+``DIGITS_BODY_TIMEOUT_S``      ``30``                 Longest wait for the next piece of a
+                                                      request body; a stalled upload gets 408
+                                                      and its connection is closed.
+``DIGITS_SHUTDOWN_GRACE_S``    ``20``                 ``digits serve``: seconds a shutdown
+                                                      (SIGTERM) waits for requests in flight
+                                                      before closing them.
+``DIGITS_FORWARDED_ALLOW_IPS`` (empty: none)          ``digits serve``: comma-separated
+                                                      addresses of proxies whose
+                                                      ``X-Forwarded-For``/``-Proto`` are
+                                                      believed (``*``: any). Empty: none.
 ``DIGITS_CORS_ORIGINS``        (empty: CORS off)      Comma-separated origins allowed to call
                                                       the API from a browser; ``*`` for any.
 ``DIGITS_LOG_LEVEL``           ``info``               ``debug``, ``info``, ``warning``, ``error``.
@@ -117,6 +131,10 @@ class Settings:
     predict_processes: int = 0
     predict_nice: int = 10
     max_pending: int = 128
+    predict_timeout_s: float = 20.0
+    body_timeout_s: float = 30.0
+    shutdown_grace_s: float = 20.0
+    forwarded_allow_ips: tuple[str, ...] = field(default_factory=tuple)
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
     log_level: str = "info"
     access_log: bool = True
@@ -159,6 +177,14 @@ class Settings:
             ),
             predict_nice=read.value("PREDICT_NICE", _between(0, MAX_NICE), cls.predict_nice),
             max_pending=read.value("MAX_PENDING", _positive_int, cls.max_pending),
+            predict_timeout_s=read.value(
+                "PREDICT_TIMEOUT_S", _positive_seconds, cls.predict_timeout_s
+            ),
+            body_timeout_s=read.value("BODY_TIMEOUT_S", _positive_seconds, cls.body_timeout_s),
+            shutdown_grace_s=read.value(
+                "SHUTDOWN_GRACE_S", _positive_seconds, cls.shutdown_grace_s
+            ),
+            forwarded_allow_ips=read.value("FORWARDED_ALLOW_IPS", _origins, ()),
             cors_origins=read.value("CORS_ORIGINS", _origins, ()),
             log_level=read.value("LOG_LEVEL", _log_level, cls.log_level),
             access_log=read.value("ACCESS_LOG", _boolean, cls.access_log),
@@ -223,6 +249,16 @@ def _between(low: int, high: int) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def _positive_seconds(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError("expected a number of seconds") from None
+    if not 0.0 < value < float("inf"):
+        raise ValueError("expected a number of seconds above 0")
+    return value
 
 
 def _port(raw: str) -> int:

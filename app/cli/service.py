@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -143,6 +144,9 @@ def run_serve(args: argparse.Namespace) -> int:
         log_level=settings.log_level,
         access_log=False,
         http=serving.IMPORT_STRING,
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=list(settings.forwarded_allow_ips) or None,
+        timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_s),
     )
     return 0
 

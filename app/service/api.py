@@ -26,13 +26,12 @@ from app.service.dependencies import (
     SourceDep,
 )
 from app.service.describe import model_detail
-from app.service.predictor import predict_batch, predict_digit, predict_number
+from app.service.predictor import batch_response, predict_digit, predict_entry, predict_number
 from app.service.schemas import (
     PIXELS_EXAMPLE,
     PNG_DATA_URL_EXAMPLE,
     BatchResponse,
     ErrorResponse,
-    HealthResponse,
     ImagePayload,
     ModelDetail,
     NumberResponse,
@@ -57,6 +56,7 @@ PREDICT_ERRORS: dict[int | str, dict[str, Any]] = {
         "The model is not loaded yet, a prediction process died, or the server is busy "
         "(`DIGITS_MAX_PENDING` requests held): retry after `Retry-After` seconds."
     ),
+    504: _error("The prediction took longer than `DIGITS_PREDICT_TIMEOUT_S`."),
 }
 FILE_PART = {
     "type": "string",
@@ -157,19 +157,8 @@ async def predict_files(prediction: PredictionDep, files: FilesDep) -> BatchResp
 
     `curl -F file=@a.png -F file=@b.jpg http://localhost:8000/predict/batch`
     """
-    return await prediction.run(predict_batch, files)
-
-
-@router.get(
-    "/health",
-    tags=["service"],
-    summary="Ready to predict?",
-    response_model=HealthResponse,
-    responses={503: _error("The model is not loaded yet.")},
-)
-async def health(registry: RegistryDep) -> HealthResponse:
-    """200 once the models are loaded."""
-    return HealthResponse(default_model=registry.default, models=registry.names)
+    entries = await prediction.run_each(predict_entry, [item for _name, item in files])
+    return batch_response(prediction.model, [name for name, _item in files], entries)
 
 
 @router.get(

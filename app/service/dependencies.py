@@ -22,9 +22,19 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Query, Request
+from starlette.types import Receive
 
+from app.service.abandon import unless_client_leaves
 from app.service.inputs import ImageBytes, Source, read_source, read_uploads
-from app.service.offload import Backlog, Result, Runner, ServerBusyError, Work, WorkerLostError
+from app.service.offload import (
+    Backlog,
+    PredictionTimeoutError,
+    Result,
+    Runner,
+    ServerBusyError,
+    Work,
+    WorkerLostError,
+)
 from app.service.predictor import MAX_TOP_K, TOP_K, Options
 from app.service.registry import ModelRegistry, ServedModel
 from app.settings import Settings
@@ -102,24 +112,46 @@ class Prediction:
     options: Options
     runner: Runner
     backlog: Backlog
+    receive: Receive
 
     async def run(self, work: Work[Result], data: Any) -> Result:
         """Run CPU-bound ``work`` where the settings say (``app.service.offload``): in a
         worker thread or in the pool of prediction processes, never on the event loop;
         a 503 when this worker already holds as many requests as ``DIGITS_MAX_PENDING``
-        allows, or when a prediction process died."""
+        allows, or when a prediction process died; a 504 past the time limit; dropped
+        when the client leaves (``app.service.abandon``)."""
+        return (await self.run_each(work, [data]))[0]
+
+    async def run_each(self, work: Work[Result], items: list[Any]) -> list[Result]:
+        """``work`` on each item in turn, each one queued behind the requests that came
+        before it: a batch holds one backlog slot, at most one of its images is in
+        memory at a time, and other clients take turns with it instead of waiting for
+        the whole batch."""
         try:
             with self.backlog.admit():
-                return await self.runner.run(work, self.model, data, self.options)
+                return [
+                    await unless_client_leaves(
+                        self.receive, self.runner.run(work, self.model, item, self.options)
+                    )
+                    for item in items
+                ]
         except ServerBusyError as exc:
             raise HTTPException(503, str(exc), headers={"Retry-After": "1"}) from exc
         except WorkerLostError as exc:
-            raise HTTPException(503, exc.detail, headers={"Retry-After": "1"}) from exc
+            raise HTTPException(503, str(exc), headers={"Retry-After": "1"}) from exc
+        except PredictionTimeoutError as exc:
+            raise HTTPException(504, str(exc)) from exc
 
 
 async def prediction(request: Request, model: ModelDep, options: OptionsDep) -> Prediction:
     state = request.app.state
-    return Prediction(model=model, options=options, runner=state.runner, backlog=state.backlog)
+    return Prediction(
+        model=model,
+        options=options,
+        runner=state.runner,
+        backlog=state.backlog,
+        receive=request.receive,
+    )
 
 
 PredictionDep = Annotated[Prediction, Depends(prediction)]

@@ -3,7 +3,9 @@
 - ``BodyLimit`` refuses a request body over ``DIGITS_MAX_REQUEST_BYTES`` with 413:
   at once from ``Content-Length``, or, for a chunked upload, as soon as the bytes
   read pass the limit (the read raises ``ImageTooLargeError``, which the error
-  handlers turn into the 413 answer). Nothing larger is ever buffered.
+  handlers turn into the 413 answer). Nothing larger is ever buffered. A body that
+  stalls (nothing for ``DIGITS_BODY_TIMEOUT_S``) gets 408 and its connection closed,
+  instead of being held for ever.
 - ``SecurityHeaders`` adds ``X-Content-Type-Options: nosniff`` to every response
   and the drawing page's strict Content-Security-Policy to every response that
   has none of its own (the interactive docs set theirs: ``app.service.docs``).
@@ -16,11 +18,12 @@ from __future__ import annotations
 
 import json
 
+import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.service.logs import request_id
 from app.service.sizes import byte_size
-from app.vision.errors import ImageTooLargeError
+from app.vision.errors import ImageTooLargeError, InputError
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
@@ -35,10 +38,24 @@ def too_large_message(limit: int) -> str:
     )
 
 
+class BodyTimeoutError(InputError):
+    """The client stopped sending its request body."""
+
+    status_code = 408
+
+
+def stalled_message(seconds: float) -> str:
+    return (
+        f"The request body stalled: nothing arrived for {seconds:g} s "
+        "(DIGITS_BODY_TIMEOUT_S). Send the whole body without pausing."
+    )
+
+
 class BodyLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float = 30.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -48,12 +65,19 @@ class BodyLimit:
         if declared is not None and declared > self.max_bytes:
             await _send_json(send, 413, too_large_message(self.max_bytes), request_id(scope))
             return
-        received = 0
+        received, complete = 0, False
 
         async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, complete
+            if complete:  # after the body: waiting for a disconnect is not a stall
+                return await receive()
+            try:
+                with anyio.fail_after(self.timeout):
+                    message = await receive()
+            except TimeoutError:
+                raise BodyTimeoutError(stalled_message(self.timeout)) from None
             received += len(message.get("body", b""))
+            complete = message["type"] != "http.request" or not message.get("more_body", False)
             if received > self.max_bytes:
                 raise ImageTooLargeError(too_large_message(self.max_bytes))
             return message

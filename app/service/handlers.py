@@ -5,6 +5,8 @@
 - FastAPI's validation errors (``top_k=0``, ``include_image=maybe``) become one
   422 sentence naming the parameter, without echoing the input back.
 - Starlette's HTTP errors (404, 405...) keep their status and headers.
+- A client that closed its connection (``ClientDisconnect``) gets status 499 in the
+  access log and nothing else: not an error of the server's.
 - Anything else is a bug: it is logged with its traceback under the request id,
   and the client gets a 500 with the id and no internals.
 """
@@ -16,14 +18,16 @@ from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from app.service.logs import request_id
 from app.vision.errors import InputError
 
 logger = logging.getLogger("digits.errors")
 
+REQUEST_TIMEOUT = 408
 _LOCATIONS = {"query": "Query parameter", "path": "Path parameter", "header": "Header"}
 
 
@@ -31,7 +35,10 @@ def error_response(
     request: Request, status: int, detail: str, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
     body = {"detail": detail, "request_id": request_id(request.scope)}
-    return JSONResponse(body, status, headers=dict(headers) if headers else None)
+    headers = dict(headers or {})
+    if status == REQUEST_TIMEOUT:  # the body was not read to its end: this connection is done
+        headers["Connection"] = "close"
+    return JSONResponse(body, status, headers=headers or None)
 
 
 async def input_error(request: Request, exc: Exception) -> JSONResponse:
@@ -71,6 +78,18 @@ def http_detail(request: Request, exc: StarletteHTTPException) -> str:
     return str(exc.detail)
 
 
+#: nginx's "client closed request": the status the access log shows for a client that left.
+CLIENT_CLOSED_REQUEST = 499
+
+
+async def client_left(request: Request, exc: Exception) -> Response:
+    """The client closed the connection (mid-upload, or while its prediction waited). It
+    is the client's doing, not the server's: the access log's one line (status 499) says
+    so, with no traceback; the answer goes nowhere."""
+    assert isinstance(exc, ClientDisconnect)
+    return Response(status_code=CLIENT_CLOSED_REQUEST)
+
+
 async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     rid = request_id(request.scope)
     logger.error("unhandled error", exc_info=exc, extra={"request_id": rid})
@@ -83,4 +102,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InputError, input_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(ClientDisconnect, client_left)
     app.add_exception_handler(Exception, unexpected_error)

@@ -8,19 +8,12 @@ options -> response) to a *runner*, chosen by ``DIGITS_PREDICT_PROCESSES``:
 - ``0`` (the default) -- :class:`ThreadRunner`: a worker thread of the serving
   process, at most ``DIGITS_PREDICT_THREADS`` at a time (more would only take
   turns holding the GIL). Scale out with ``DIGITS_WORKERS``.
-- ``N >= 1`` -- :class:`ProcessRunner`: a pool of ``N`` processes, each with its
-  own copy of the models, fed from one queue by the serving process. Each
-  process talks to the event loop over its own socket pair (a length-prefixed
-  pickle each way), with no executor thread or shared lock between them. The
-  event loop then never waits for the GIL, and the work is spread evenly over
-  the pool. With uvicorn workers, by contrast, each worker keeps the connections it
-  happened to accept: 16 keep-alive clients arriving together were split 11 to 5
-  or worse, and the busier worker set the tail latency. The pool runs
-  ``DIGITS_PREDICT_NICE`` steps below the serving process's CPU priority, so
-  the event loop is never queued behind a prediction.
+- ``N >= 1`` -- :class:`ProcessRunner` (``app.service.pool``): a pool of ``N``
+  processes, each with its own copy of the models, fed from one queue by the
+  serving process; a lost or stuck process is replaced.
 
-A pool process that dies (killed, out of memory) fails only the requests it held,
-with a 503 that says to retry, and a new one is started in the background.
+Either way a prediction has ``DIGITS_PREDICT_TIMEOUT_S`` seconds, waiting
+included; past them the request gets a 504 (``PredictionTimeoutError``).
 
 Whichever runner it is, a worker process holds at most ``DIGITS_MAX_PENDING``
 prediction requests at once, waiting or running (:class:`Backlog`; a batch counts
@@ -31,42 +24,36 @@ of every request waiting longer and longer in a queue that only grows.
 
 from __future__ import annotations
 
-import asyncio
-import collections
 import contextlib
-import io
-import logging
-import multiprocessing
-import os
-import pickle
-import signal
-import socket
-import struct
-import sys
-from collections.abc import Callable, Coroutine, Iterable, Iterator
-from typing import Any, Protocol, TypeVar
+from collections.abc import Iterator
+from typing import Any, Protocol
 
 import anyio
-from PIL import Image, ImageDraw
 
-from app.service.inputs import ImageBytes
-from app.service.predictor import Options, predict_digit
-from app.service.registry import ModelLoadError, ModelRegistry, ServedModel, load_models
+from app.service.pool import (
+    PoolProcess,
+    PredictionTimeoutError,
+    ProcessRunner,
+    Result,
+    Work,
+    WorkerLostError,
+)
+from app.service.registry import ServedModel
 from app.settings import Settings
-from app.vision.errors import InputError
 
-logger = logging.getLogger("digits.server")
-
-Result = TypeVar("Result")
-Work = Callable[[ServedModel, Any, Any], Result]
-#: How long the pool may take to start and load its models.
-START_TIMEOUT_S = 120.0
-
-
-class WorkerLostError(RuntimeError):
-    """A prediction process died while it held the request."""
-
-    detail = "The prediction worker stopped unexpectedly; please retry the request."
+__all__ = [
+    "Backlog",
+    "PoolProcess",
+    "PredictionTimeoutError",
+    "ProcessRunner",
+    "Result",
+    "Runner",
+    "ServerBusyError",
+    "ThreadRunner",
+    "Work",
+    "WorkerLostError",
+    "start_runner",
+]
 
 
 class ServerBusyError(RuntimeError):
@@ -96,291 +83,63 @@ class Backlog:
 
 class Runner(Protocol):
     async def run(self, work: Work[Result], model: ServedModel, data: Any, options: Any) -> Result:
-        """``work(model, data, options)``, off the event loop."""
+        """``work(model, data, options)``, off the event loop, in line with other requests,
+        within the time limit (``PredictionTimeoutError``)."""
+        ...
+
+    async def probe(
+        self, work: Work[Result], model: ServedModel, data: Any, options: Any
+    ) -> Result:
+        """The same, ahead of the line: the readiness check's test prediction."""
         ...
 
     async def close(self) -> None: ...
 
 
 class ThreadRunner:
-    """Work in worker threads of this process, at most ``threads`` at once, in order."""
+    """Work in worker threads of this process, at most ``threads`` at once, in order.
 
-    def __init__(self, threads: int) -> None:
+    A thread cannot be stopped: past the time limit the request is answered (504) and
+    the thread's work is left to finish, its answer dropped. Work whose request was
+    cancelled (its client left) before a thread took it never runs.
+    """
+
+    def __init__(self, threads: int, timeout: float = Settings.predict_timeout_s) -> None:
         self.slots = anyio.CapacityLimiter(threads)
+        self.timeout = timeout
 
     async def run(self, work: Work[Result], model: ServedModel, data: Any, options: Any) -> Result:
-        return await anyio.to_thread.run_sync(work, model, data, options, limiter=self.slots)
+        return await self._within_limit(work, model, data, options, self.slots)
+
+    async def probe(
+        self, work: Work[Result], model: ServedModel, data: Any, options: Any
+    ) -> Result:
+        return await self._within_limit(work, model, data, options, None)
+
+    async def _within_limit(
+        self,
+        work: Work[Result],
+        model: ServedModel,
+        data: Any,
+        options: Any,
+        limiter: anyio.CapacityLimiter | None,
+    ) -> Result:
+        try:
+            with anyio.fail_after(self.timeout):
+                return await anyio.to_thread.run_sync(
+                    work, model, data, options, limiter=limiter, abandon_on_cancel=True
+                )
+        except TimeoutError:
+            raise PredictionTimeoutError(self.timeout) from None
 
     async def close(self) -> None:
         return None
 
 
-# -- the pool's side --------------------------------------------------------------------
-_models: ModelRegistry | None = None  # in a pool process: its own copy of the models
-#: Each message on a pool process's socket: a 4-byte big-endian length, then a pickle.
-_HEADER = struct.Struct("!I")
-_READY = "ready"
-
-
-def _load_in_worker(settings: Settings) -> None:
-    """A pool process's start: its own models, and one prediction by each so that the
-    first request does not pay for the imports and first calls."""
-    global _models
-    _models = load_models(settings)
-    for name in _models.names:
-        with contextlib.suppress(InputError):  # a warm-up: its answer does not matter
-            predict_digit(_models.get(name), ImageBytes(_warm_up_png()), Options.of(settings))
-
-
-def _warm_up_png() -> bytes:
-    """A drawn 7."""
-    image = Image.new("L", (112, 112), 255)
-    ImageDraw.Draw(image).line([(24, 20), (88, 20), (48, 96)], fill=0, width=9, joint="curve")
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-def _frame(payload: object) -> bytes:
-    data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
-    return _HEADER.pack(len(data)) + data
-
-
-def _receive_exactly(sock: socket.socket, size: int) -> bytes | None:
-    """``size`` bytes from a blocking socket; ``None`` when the other end closed it."""
-    chunks, missing = [], size
-    while missing:
-        chunk = sock.recv(min(missing, 1 << 20))
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        missing -= len(chunk)
-    return b"".join(chunks)
-
-
-def _outcome(work: Work[Any], model: str, data: Any, options: Any) -> tuple[bool, Any]:
-    """``(True, answer)``, or ``(False, exception)`` with an exception that pickles."""
-    assert _models is not None, "the pool process loads the models first"
-    try:
-        return True, work(_models.get(model), data, options)
-    except Exception as exc:
-        try:
-            pickle.loads(pickle.dumps(exc))  # the server must be able to read it back
-        except Exception:
-            return False, RuntimeError(f"{type(exc).__name__}: {exc}")
-        return False, exc
-
-
-def lower_priority(steps: int) -> None:
-    """Give this process ``steps`` more niceness, so that the serving process, whose event
-    loop takes every request in and every answer out, runs first when both want a core.
-    A prediction is many milliseconds of CPU; the loop's share of a request is a fraction
-    of one, and a request it cannot take in waits for a whole time slice (p99 at 16
-    clients about 4 ms lower in 9 of 10 interleaved runs of benchmarks/http_load.py)."""
-    if steps > 0:
-        with contextlib.suppress(OSError):  # a platform without nice: same priority
-            os.nice(steps)
-
-
-def _serve(settings: Settings, sock: socket.socket) -> None:
-    """A pool process: load the models, say so, then answer requests until the server
-    closes the socket (or goes away). Ctrl-C is the server's to handle: it then closes
-    the socket."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    lower_priority(settings.predict_nice)
-    try:
-        _load_in_worker(settings)
-    except ModelLoadError as exc:  # one line for the server's log, not a traceback
-        print(f"digits: a prediction process cannot start: {exc}", file=sys.stderr)
-        sys.exit(1)
-    with sock:
-        sock.sendall(_frame(_READY))
-        while (header := _receive_exactly(sock, _HEADER.size)) is not None:
-            message = _receive_exactly(sock, _HEADER.unpack(header)[0])
-            if message is None:
-                return
-            sock.sendall(_frame(_outcome(*pickle.loads(message))))
-
-
-class PoolProcess:
-    """One prediction process, the server's end of the socket to it, and the requests
-    it holds (answered in the order they were sent)."""
-
-    def __init__(self, settings: Settings) -> None:
-        ours, theirs = socket.socketpair()
-        context = multiprocessing.get_context("spawn")  # not a fork of a threaded server
-        self.process = context.Process(target=_serve, args=(settings, theirs), daemon=True)
-        self.process.start()
-        theirs.close()
-        self.socket = ours
-        self.streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
-        self.pending: collections.deque[asyncio.Future[Any]] = collections.deque()
-
-    async def connect(self) -> None:
-        """Open the streams and wait for the process to have loaded its models."""
-        self.streams = await asyncio.open_connection(sock=self.socket)
-        try:
-            ready = await self.reply()
-        except asyncio.IncompleteReadError:
-            ready = None
-        if ready != _READY:
-            raise RuntimeError("a prediction process exited before it was ready")
-
-    def send(self, message: bytes, future: asyncio.Future[Any]) -> None:
-        assert self.streams is not None, "connect() first"
-        self.streams[1].write(message)
-        self.pending.append(future)
-
-    async def reply(self) -> Any:
-        """The next answer; ``IncompleteReadError`` when the process has gone."""
-        assert self.streams is not None, "connect() first"
-        reader = self.streams[0]
-        (size,) = _HEADER.unpack(await reader.readexactly(_HEADER.size))
-        return pickle.loads(await reader.readexactly(size))
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Close the socket (the process then exits) and wait; kill it if it hangs."""
-        if self.streams is not None:
-            self.streams[1].close()
-        self.socket.close()
-        self.process.join(timeout)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join()
-
-
-class ProcessRunner:
-    """Work in ``processes`` processes that each load the models once, fed from one queue.
-
-    Requests wait in one first-come-first-served line. A request goes to an idle
-    process if there is one, else to the least busy process as its next job
-    (``QUEUED_PER_PROCESS`` in all), so a process never waits for the server between
-    two jobs. The processes are fresh interpreters (``spawn``, not forks of a server
-    with running threads); :meth:`start` waits until every one has loaded its models,
-    before the server reports healthy. A process that dies is replaced in the
-    background; the requests it held get :class:`WorkerLostError` (a 503: retry).
-    """
-
-    QUEUED_PER_PROCESS = 2
-
-    def __init__(self, settings: Settings, processes: int) -> None:
-        self.settings, self.processes = settings, processes
-        self.members: list[PoolProcess] = []
-        self.waiting: collections.deque[tuple[bytes, asyncio.Future[Any]]] = collections.deque()
-        self.tasks: set[asyncio.Task[Any]] = set()
-        self.starting = 0  # processes being started
-
-    @property
-    def pids(self) -> list[int]:
-        return [pid for member in self.members if (pid := member.process.pid) is not None]
-
-    async def start(self) -> None:
-        """Start every process and wait until each has loaded its models."""
-        with anyio.fail_after(START_TIMEOUT_S):
-            await asyncio.gather(*(self._add() for _ in range(self.processes)))
-
-    async def _add(self) -> None:
-        self.starting += 1
-        try:
-            member = await anyio.to_thread.run_sync(PoolProcess, self.settings)
-            try:
-                await member.connect()
-            except BaseException:
-                await anyio.to_thread.run_sync(member.stop)
-                raise
-        finally:
-            self.starting -= 1
-        self.members.append(member)
-        self._background(self._answers(member))
-        self._dispatch()
-
-    def _background(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(work)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-
-    async def run(self, work: Work[Result], model: ServedModel, data: Any, options: Any) -> Result:
-        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
-        self.waiting.append((_frame((work, model.name, data, options)), future))
-        if not self.members and not self.starting:  # every process lost, none starting
-            self._background(self._replace())
-        self._dispatch()
-        return await future
-
-    def _dispatch(self) -> None:
-        """Hand waiting requests to the least busy processes that can take one."""
-        while self.waiting:
-            member = min(self.members, key=lambda m: len(m.pending), default=None)
-            if member is None or len(member.pending) >= self.QUEUED_PER_PROCESS:
-                return
-            message, future = self.waiting.popleft()
-            if not future.done():  # a request whose client has gone is dropped here
-                member.send(message, future)
-
-    async def _answers(self, member: PoolProcess) -> None:
-        """Pass each answer of ``member`` to its request, until the process goes."""
-        try:
-            while True:
-                done, answer = await member.reply()
-                future = member.pending.popleft()
-                if not future.done():
-                    (future.set_result if done else future.set_exception)(answer)
-                self._dispatch()
-        except (ConnectionError, asyncio.IncompleteReadError):
-            self._lost(member)
-        except Exception:  # an answer that cannot be read: this process is no use now
-            logger.exception("unreadable answer from a prediction process")
-            self._lost(member)
-
-    def _lost(self, member: PoolProcess) -> None:
-        if member not in self.members:  # closing
-            return
-        logger.error("lost a prediction process; starting a new one")
-        self.members.remove(member)
-        _fail(member.pending)
-        member.stop(timeout=0)
-        self._background(self._replace())
-        self._dispatch()
-
-    async def _replace(self) -> None:
-        """A new process for a lost one; if none can start, none is left and none is
-        starting, the waiting requests get a 503 too (the next request tries again)."""
-        try:
-            await self._add()
-        except Exception as exc:
-            logger.error("could not start a prediction process: %s", exc)
-            if not self.members and not self.starting:
-                _fail(future for _message, future in self.waiting)
-                self.waiting.clear()
-
-    async def close(self) -> None:
-        """Let the work the processes hold finish, then stop them and wait for them."""
-        held = [future for member in self.members for future in member.pending]
-        await asyncio.gather(*held, return_exceptions=True)
-        for _message, future in self.waiting:
-            future.cancel()
-        members, self.members = self.members, []
-        for task in list(self.tasks):
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
-        await anyio.to_thread.run_sync(_stop_all, members)
-
-
-def _fail(futures: Iterable[asyncio.Future[Any]]) -> None:
-    for future in futures:
-        if not future.done():
-            future.set_exception(WorkerLostError(WorkerLostError.detail))
-
-
-def _stop_all(members: list[PoolProcess]) -> None:
-    for member in members:
-        member.stop()
-
-
 async def start_runner(settings: Settings) -> Runner:
     """The runner the settings ask for, ready to take work."""
     if settings.predict_processes == 0:
-        return ThreadRunner(settings.predict_threads)
+        return ThreadRunner(settings.predict_threads, settings.predict_timeout_s)
     runner = ProcessRunner(settings, settings.predict_processes)
     try:
         await runner.start()

@@ -181,49 +181,63 @@ def predict_number(model: ServedModel, source: Source, options: Options) -> Numb
     )
 
 
-def predict_batch(
-    model: ServedModel,
-    items: list[tuple[str | None, ImageBytes | InputError]],
-    options: Options,
-) -> BatchResponse:
-    """``POST /predict/batch``: one result or error per file, one forward pass for all."""
+@dataclass(frozen=True)
+class BatchEntry:
+    """One file of a batch, answered: its result or its error, as plain data."""
+
+    result: DigitResult | None
+    error: BatchError | None
+    digits_found: int | None
+    timing_ms: dict[str, float]
+
+
+def predict_entry(
+    model: ServedModel, item: ImageBytes | InputError, options: Options
+) -> BatchEntry:
+    """One file of ``POST /predict/batch``. The API sends each file as its own piece of
+    work, so that a batch never has more than one decoded image in memory. A failure
+    is kept as its message only: the exception's traceback holds the frames that
+    decoded the image, and kept for the whole batch it kept every image alive."""
     timer = Timer()
-    prepared: dict[int, Prepared] = {}
-    errors: dict[int, InputError] = {}
-    for index, (_name, item) in enumerate(items):
-        outcome = item if isinstance(item, InputError) else _attempt(item, options, timer)
-        if isinstance(outcome, InputError):
-            errors[index] = outcome
-        else:
-            prepared[index] = outcome
-    images = {index: found.pieces[0].image for index, found in prepared.items()}
-    rows = (
-        dict(zip(images, infer(model, list(images.values()), timer), strict=True)) if images else {}
-    )
+    if isinstance(item, InputError):
+        return BatchEntry(None, _batch_error(item), None, {})
+    try:
+        prepared = prepare(item, False, options, timer)
+    except InputError as error:
+        return BatchEntry(None, _batch_error(error), None, timer.done())
+    piece = prepared.pieces[0]
+    probabilities = infer(model, [piece.image], timer)[0]
+    result = judge(probabilities, options, piece.image)
+    return BatchEntry(result, None, prepared.digits_found, timer.done())
+
+
+def batch_response(
+    model: ServedModel, names: list[str | None], entries: list[BatchEntry]
+) -> BatchResponse:
+    """The answers of a batch's files, in the order they were sent."""
+    timer = Timer()
+    for entry in entries:
+        for stage, ms in entry.timing_ms.items():
+            if stage != "total":
+                timer.add(stage, ms)
     results = [
         BatchItem(
             index=index,
             filename=name,
-            result=judge(rows[index], options, images[index]) if index in rows else None,
-            error=_batch_error(errors[index]) if index in errors else None,
-            digits_found=prepared[index].digits_found if index in prepared else None,
+            result=entry.result,
+            error=entry.error,
+            digits_found=entry.digits_found,
         )
-        for index, (name, _item) in enumerate(items)
+        for index, (name, entry) in enumerate(zip(names, entries, strict=True))
     ]
+    total = round(sum(entry.timing_ms.get("total", 0.0) for entry in entries), 3)
     return BatchResponse(
         results=results,
-        succeeded=len(rows),
-        failed=len(errors),
+        succeeded=sum(entry.result is not None for entry in entries),
+        failed=sum(entry.error is not None for entry in entries),
         model=model_info(model),
-        timing_ms=timer.done(),
+        timing_ms={**timer.ms, "total": total},
     )
-
-
-def _attempt(item: ImageBytes, options: Options, timer: Timer) -> Prepared | InputError:
-    try:
-        return prepare(item, False, options, timer)
-    except InputError as error:
-        return error
 
 
 def _batch_error(error: InputError) -> BatchError:

@@ -193,8 +193,14 @@ class BatchResponse(BaseModel):
     timing_ms: dict[str, float]
 
 
+class LiveResponse(BaseModel):
+    """``GET /health/live``: the process answers."""
+
+    status: Literal["ok"] = "ok"
+
+
 class HealthResponse(BaseModel):
-    """``GET /health``."""
+    """``GET /health`` and ``GET /health/ready``: a test prediction just went through."""
 
     status: Literal["ok"] = "ok"
     default_model: str = Field(examples=["cnn"])

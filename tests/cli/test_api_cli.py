@@ -207,3 +207,31 @@ def test_predict_saves_what_the_network_saw(
 
     with Image.open(out / "seven.png") as saved:
         assert saved.size == (28, 28)
+
+
+@pytest.mark.parametrize(
+    ("trusted", "proxy_headers", "allowed"),
+    [(None, False, None), ("10.0.0.1, 10.0.0.2", True, ["10.0.0.1", "10.0.0.2"])],
+)
+def test_serve_believes_forwarded_headers_only_from_the_proxies_set(
+    models_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    trusted: str | None,
+    proxy_headers: bool,
+    allowed: list[str] | None,
+) -> None:
+    """The image's command trusted X-Forwarded-For from any peer ('*'); now no one by
+    default, and a shutdown waits DIGITS_SHUTDOWN_GRACE_S at most."""
+    import uvicorn
+
+    given: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: given.update(options))
+    if trusted is None:
+        monkeypatch.delenv("DIGITS_FORWARDED_ALLOW_IPS", raising=False)
+    else:
+        monkeypatch.setenv("DIGITS_FORWARDED_ALLOW_IPS", trusted)
+    monkeypatch.setenv("DIGITS_SHUTDOWN_GRACE_S", "7")
+    assert main(["serve", "--models-dir", str(models_dir)]) == 0
+    assert given["proxy_headers"] is proxy_headers
+    assert given["forwarded_allow_ips"] == allowed
+    assert given["timeout_graceful_shutdown"] == 7

@@ -2,8 +2,9 @@
 
 - ``deploy/k8s/*.yaml`` validate against the Kubernetes JSON schemas
   (``kubernetes-validate``, offline, strict: unknown fields fail) and fit
-  together: probes on /health, the Service and autoscaler find the Deployment,
-  the pod runs as the image's user on the image's port.
+  together: liveness on /health/live, readiness and start-up on /health/ready,
+  the Service and autoscaler find the Deployment, the pod runs as the image's user
+  on the image's port.
 - ``compose.yaml`` has the service, port, health check, restart policy, memory
   limit and the example of choosing the model by environment.
 - The ``Dockerfile`` keeps the shape the issue asks for, and ``.dockerignore``
@@ -106,13 +107,33 @@ def test_all_parts_are_there() -> None:
     assert {"Deployment", "Service", "HorizontalPodAutoscaler"} <= set(manifests())
 
 
-def test_probes_check_health() -> None:
+#: Which health answer each probe asks: alive (restart if not), able to predict (traffic).
+PROBE_PATHS = {
+    "livenessProbe": "/health/live",
+    "readinessProbe": "/health/ready",
+    "startupProbe": "/health/ready",
+}
+
+
+def test_probes_use_the_liveness_and_readiness_answers() -> None:
+    """/health said 200 while nothing could be predicted: readiness now makes a test
+    prediction (up to 5 s, app.service.health), so its probe waits longer than that."""
     container = pod_container()
     port_names = {port["name"] for port in container["ports"]}
-    for probe in ("readinessProbe", "livenessProbe"):
+    for probe, path in PROBE_PATHS.items():
         check = container[probe]["httpGet"]
-        assert check["path"] == "/health", probe
+        assert check["path"] == path, probe
         assert check["port"] in port_names or check["port"] == 8000, probe
+    assert container["readinessProbe"]["timeoutSeconds"] > 5
+
+
+def test_shutdown_grace_fits_in_the_pods_termination_grace() -> None:
+    """Kubernetes kills the pod after terminationGracePeriodSeconds; the server must
+    have closed its requests before that."""
+    pod = manifests()["Deployment"]["spec"]["template"]["spec"]
+    from app.settings import Settings
+
+    assert Settings().shutdown_grace_s < pod["terminationGracePeriodSeconds"]
 
 
 def test_pod_matches_the_image() -> None:
@@ -161,7 +182,7 @@ def test_compose_service() -> None:
     service = compose["services"]["digits"]
     assert service["build"]["context"] == "."
     assert "8000:8000" in service["ports"]
-    assert "/health" in " ".join(service["healthcheck"]["test"])
+    assert "/health/ready" in " ".join(service["healthcheck"]["test"])
     assert service["restart"] in ("always", "unless-stopped", "on-failure")
     memory = service["deploy"]["resources"]["limits"]["memory"]
     k8s_limit = pod_container()["resources"]["limits"]["memory"]
@@ -186,7 +207,8 @@ def test_dockerfile_shape() -> None:
     assert image_uid() != 0
     assert "EXPOSE" in names and "HEALTHCHECK" in names
     command = [args for name, args in steps if name == "CMD"][-1]
-    assert json.loads(command)[-1].startswith("exec uvicorn"), "CMD: exec form, running uvicorn"
+    assert json.loads(command)[-1] == "exec digits serve", "CMD: exec form, running digits serve"
+    assert "forwarded-allow-ips" not in command, "trusted proxies are DIGITS_FORWARDED_ALLOW_IPS"
 
 
 def test_dockerignore_keeps_the_context_small() -> None:
@@ -211,3 +233,31 @@ def test_every_setting_is_documented(where: str) -> None:
         text = text.split("## Deployment", 1)[1].split("\n## ", 1)[0]
     missing = [name for name in settings_names() if not re.search(rf"\b{name}\b", text)]
     assert not missing, f"{where} does not document {missing}"
+
+
+# --- The image's command ----------------------------------------------------------------------
+
+
+def test_the_image_command_with_two_workers_and_bad_weights_exits_non_zero(
+    tmp_path: Path,
+) -> None:
+    """uvicorn's supervisor exits 0 when its workers fail to start, so a container with
+    DIGITS_WORKERS=2 and a damaged weights file looked like a clean stop."""
+    import os
+    import subprocess
+
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "digits-weights", "version": 1}')
+    command = json.loads([args for name, args in dockerfile_instructions() if name == "CMD"][-1])
+    environment = {
+        **os.environ,
+        "DIGITS_WORKERS": "2",
+        "DIGITS_WEIGHTS": str(bad),
+        "DIGITS_PORT": "18999",
+        "DIGITS_HOST": "127.0.0.1",
+    }
+    result = subprocess.run(
+        command, env=environment, capture_output=True, text=True, timeout=120, cwd=REPO
+    )
+    assert result.returncode != 0
+    assert "bad.json" in result.stderr and "Traceback" not in result.stderr

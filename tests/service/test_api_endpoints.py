@@ -448,7 +448,7 @@ def test_a_slow_prediction_does_not_block_other_requests(
 
             async def health() -> float:
                 await asyncio.sleep(0.1)
-                assert (await client.get("/health")).status_code == 200
+                assert (await client.get("/health/live")).status_code == 200
                 return time.perf_counter() - began
 
             return tuple(await asyncio.gather(predict(), health()))  # type: ignore[return-value]

@@ -18,7 +18,7 @@ import pytest
 from api_images import blank_png, digit_png
 from fastapi.testclient import TestClient
 
-from app.service import api, offload
+from app.service import api, offload, pool
 from app.service.offload import PoolProcess, ProcessRunner, ThreadRunner
 from app.service.predictor import predict_digit
 from app.settings import Settings
@@ -139,8 +139,9 @@ def test_a_pool_process_found_dead_while_idle_is_skipped(pool_client: TestClient
 def test_while_no_process_can_start_requests_get_a_503(
     pool_client: TestClient, tmp_path: Path
 ) -> None:
-    """Every process lost and the weights gone meanwhile: a clear 503, not a request
-    waiting for ever; once the weights are back, the next request starts a process."""
+    """Every process lost and the weights gone meanwhile: a clear 503 at once, not a
+    request waiting for ever; once the weights are back, the pool comes back to full
+    strength by itself (it stayed at 1 of 2 processes for good before)."""
     runner: ProcessRunner = pool_client.app.state.runner  # type: ignore[attr-defined]
     good = runner.settings
     runner.settings = replace(good, weights_path=tmp_path / "missing.json")
@@ -149,9 +150,13 @@ def test_while_no_process_can_start_requests_get_a_503(
             kill(member)
         answer = post_png(pool_client, digit_png(3))
         assert answer["http"] == 503 and "retry" in answer["detail"]
+        wait_until(lambda: runner.retrying)  # the starts are failing
+        again = post_png(pool_client, digit_png(3))
+        assert again["http"] == 503 and "retry" in again["detail"]
     finally:
         runner.settings = good
-    wait_until(lambda: not runner.starting)  # the starts still failing
+    wait_until(lambda: len(runner.pids) == 2)
+    assert len(runner.pids) == 2
     answer = post_png(pool_client, digit_png(3))
     assert (answer["http"], answer["digit"]) == (200, 3)
 
@@ -170,8 +175,8 @@ def raise_two_part_error(model: object, data: object, options: object) -> None:
 def test_an_error_the_server_could_not_read_back_arrives_as_its_text(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(offload, "_models", SimpleNamespace(get=lambda name: None))
-    done, error = offload._outcome(raise_two_part_error, "cnn", None, None)
+    monkeypatch.setattr(pool, "_models", SimpleNamespace(get=lambda name: None))
+    done, error = pool._outcome(raise_two_part_error, "cnn", None, None)
     assert not done and isinstance(error, RuntimeError)
     assert str(error) == "TwoPartError: the work: failed"
 
