@@ -147,24 +147,11 @@ def describe(config: TrainConfig) -> str:
 
 
 def finish_record(result: Any, data: Any) -> dict[str, Any]:
-    """Calibrate on the run's validation split, then measure the test set once."""
-    from model.calibration import fit_temperature
-    from model.evaluation import evaluate, expected_calibration_error
+    """Calibrate, measure the test set once (``model.finishing``), and say where the
+    data and the code came from."""
+    from model.finishing import finish
 
-    network, val_x, val_y = result.network, result.val_x, result.val_y
-    calibration: dict[str, Any] = {}
-    if network.loss.name == "softmax_cross_entropy":
-        logits = network.logits(val_x)
-        before = expected_calibration_error(network.loss.probabilities(logits), val_y)
-        network.temperature = fit_temperature(logits, val_y)
-        after = expected_calibration_error(network.predict_proba(val_x), val_y)
-        calibration = {"val_ece_before": before, "val_ece_after": after}
-    test = evaluate(network, to_float(data.test_images), data.test_labels)
-    return {
-        "test_accuracy": test.accuracy,
-        "test_ece": test.ece,
-        "temperature": network.temperature,
-        "calibration": calibration,
+    return finish(result, to_float(data.test_images), data.test_labels) | {
         "data_sha256": dict(SHA256),
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "code_version": package_version(),
