@@ -229,8 +229,8 @@ def test_dockerignore_keeps_the_context_small() -> None:
 def test_every_setting_is_documented(where: str) -> None:
     text = (REPO / where).read_text()
     if where == "README.md":
-        assert "## Deployment" in text, "README.md has no Deployment section"
-        text = text.split("## Deployment", 1)[1].split("\n## ", 1)[0]
+        assert "## Configuration" in text, "README.md has no Configuration section"
+        text = text.split("## Configuration", 1)[1].split("\n## ", 1)[0]
     missing = [name for name in settings_names() if not re.search(rf"\b{name}\b", text)]
     assert not missing, f"{where} does not document {missing}"
 
