@@ -20,12 +20,14 @@ import base64
 import binascii
 from dataclasses import dataclass
 
+import anyio
 import numpy as np
 from fastapi import Request
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
+from app.service.json_body import PARSE_ON_LOOP_BYTES, read_json_body
 from app.service.schemas import ImagePayload
 from app.service.sizes import byte_size
 from app.vision.errors import (
@@ -78,7 +80,10 @@ async def read_source(request: Request, max_bytes: int, max_files: int) -> Sourc
             )
         return await read_upload(uploads[0], max_bytes)
     if kind == "application/json" or kind.endswith("+json"):
-        return parse_json(await request.body(), max_bytes)
+        body = await read_json_body(request, max_bytes)
+        if len(body) > PARSE_ON_LOOP_BYTES:  # milliseconds of CPU: not on the event loop
+            return await anyio.to_thread.run_sync(parse_json, body, max_bytes)
+        return parse_json(body, max_bytes)
     if kind in IMAGE_MEDIA_TYPES:
         return image_bytes(await request.body(), max_bytes)
     if not kind:
