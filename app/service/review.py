@@ -65,8 +65,9 @@ def authorised(request: Request, settings: Settings) -> bool:
 
 
 def _sign_in_page(request: Request, settings: Settings, wrong: bool) -> HTMLResponse:
+    context = {"wrong": wrong, "static_url": request.app.state.static_url}
     return templates_for(settings.templates_dir).TemplateResponse(
-        request, "review_sign_in.html", {"wrong": wrong}, status_code=401
+        request, "review_sign_in.html", context, status_code=401
     )
 
 
@@ -102,6 +103,7 @@ async def review(
             "label": label if chosen is not None else "",
             "model": model,
             "wrong": wrong,
+            "static_url": request.app.state.static_url,  # versioned: app.service.assets
         },
     )
 

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pytest
 import uvicorn
+from axe_playwright_python.sync_playwright import Axe
 from photos import photo_of
 from PIL import Image
 from playwright.sync_api import Browser, Page, sync_playwright
@@ -194,6 +195,18 @@ def kept(page: Page) -> str:
     return page.inner_text("#teach-status")
 
 
+def axe_violations(page: Page) -> str:
+    """axe-core's report of the page as it is now ('' when it finds nothing)."""
+    results = Axe().run(page)
+    return results.generate_report() if results.violations_count else ""
+
+
+def sign_in(page: Page) -> None:
+    page.fill("#token", TOKEN)
+    page.click("button[type=submit]")
+    page.wait_for_selector(".review-grid")
+
+
 def seen_pixels(data_url: str) -> np.ndarray:
     png = base64.b64decode(data_url.split(",", 1)[1])
     return np.asarray(Image.open(io.BytesIO(png)).convert("L"))
@@ -217,11 +230,11 @@ def test_a_misread_drawing_is_corrected_reviewed_and_exported(
     assert f"Kept as a {truth}" in status
     screenshot(page, "feedback-desktop-kept")
     assert page.get_attribute(".teach-label[data-label='1']", "aria-disabled") == "true"
+    assert axe_violations(page) == ""
 
     review = open_page(path="/review")
-    review.fill("#token", TOKEN)
-    review.click("button[type=submit]")
-    review.wait_for_selector(".review-grid")
+    assert axe_violations(review) == ""  # the sign-in form
+    sign_in(review)
     card = review.locator(f".review-card[data-label='{truth}']").first
     assert "wrong" in (card.get_attribute("class") or "")
     assert f"said {read}" in card.inner_text()
@@ -231,6 +244,7 @@ def test_a_misread_drawing_is_corrected_reviewed_and_exported(
     review.wait_for_selector(f".review-card[data-label='{truth}']")
     assert review.locator(".review-card").count() >= 1
     screenshot(review, "feedback-review-desktop")
+    assert axe_violations(review) == ""
 
     export = tmp_path / "c.npz"
     assert main(["feedback", "export", "--database", database, "--out", str(export)]) == 0
@@ -294,3 +308,11 @@ def test_a_photo_is_corrected(open_page: Callable[..., Page]) -> None:
     page.tap(".teach-label[data-label='5']")
     assert "Kept as a 5" in kept(page)
     screenshot(page, "feedback-phone-photo")
+
+
+def test_the_review_page_on_a_phone_in_the_dark(open_page: Callable[..., Page]) -> None:
+    page = open_page(PHONE, path="/review", color_scheme="dark")
+    sign_in(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"]
+    assert axe_violations(page) == ""
+    screenshot(page, "feedback-review-phone-dark")
