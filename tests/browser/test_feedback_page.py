@@ -204,7 +204,7 @@ def axe_violations(page: Page) -> str:
 def sign_in(page: Page) -> None:
     page.fill("#token", TOKEN)
     page.click("button[type=submit]")
-    page.wait_for_selector(".review-grid")
+    page.wait_for_selector("#review-count")
 
 
 def seen_pixels(data_url: str) -> np.ndarray:
