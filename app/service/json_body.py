@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from app.service.sizes import byte_size
 from app.vision.errors import ImageTooLargeError
 
 #: Room for the JSON around the base64 text: the key, quotes, a data URL's header.
@@ -41,11 +42,11 @@ def json_limit(max_upload_bytes: int) -> int:
     return max(base64_size, PIXELS_MAX_BYTES) + JSON_OVERHEAD_BYTES
 
 
-def _too_large(size: str, limit: int) -> ImageTooLargeError:
+def _too_large(size: str, max_upload_bytes: int) -> ImageTooLargeError:
     return ImageTooLargeError(
-        f"The JSON body is {size}; one image needs at most {limit / 1e6:.1f} MB "
-        f'({{"image": base64}} of a file up to the upload limit) and {{"pixels": ...}} '
-        "28 rows of 28 values, a few kilobytes."
+        f"The JSON body is {size}: more than one image can need. An image's limit is "
+        f"{byte_size(max_upload_bytes)} ({byte_size(json_limit(max_upload_bytes))} as "
+        "base64 JSON); 28x28 pixels take a few kilobytes."
     )
 
 
@@ -61,12 +62,12 @@ async def read_json_body(request: Request, max_upload_bytes: int) -> bytes:
     limit = json_limit(max_upload_bytes)
     declared = _declared_length(request)
     if declared is not None and declared > limit:
-        raise _too_large(f"{declared / 1e6:.1f} MB", limit)
+        raise _too_large(byte_size(declared), max_upload_bytes)
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise _too_large(f"over {limit / 1e6:.1f} MB", limit)
+            raise _too_large(f"over {byte_size(limit)}", max_upload_bytes)
         chunks.append(chunk)
     body = b"".join(chunks)
     if len(body) > PIXELS_MAX_BYTES and body.count(b",") > PIXELS_MAX_COMMAS:

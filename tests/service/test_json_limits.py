@@ -61,7 +61,7 @@ def test_a_body_without_length_is_read_only_up_to_the_limit(client: TestClient) 
     limit = json_limit(Settings().max_upload_bytes)
     chunks = (b" " * MIB for _ in range(limit // MIB + 4))  # chunked: no Content-Length
     answer = post_json(client, chunks)
-    assert answer["http"] == 413 and "MB" in answer["detail"]
+    assert answer["http"] == 413 and "MiB" in answer["detail"]
 
 
 def test_honest_bodies_near_the_limits_are_still_read(client: TestClient) -> None:
