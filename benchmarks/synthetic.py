@@ -39,9 +39,9 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from app.vision.clutter import holes
 from app.vision.components import label_components
 from app.vision.morphology import erode
-from app.vision.segment import holes
 
 Array = np.ndarray
 

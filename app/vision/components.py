@@ -9,7 +9,8 @@ Only pure NumPy: no SciPy at run time.
 
 ``Components`` gives each component's area and bounding box, paints the mask
 of any subset of them back, and measures a component's elongation from its
-runs' second moments.
+runs' second moments. A ``Region`` is what the segmenters hand on: the mask of
+the components that make one digit, and its box.
 """
 
 from __future__ import annotations
@@ -69,6 +70,15 @@ class Components:
         cxy = (y * sum_x).sum() / total - mx * my
         minor, major = np.linalg.eigvalsh(np.array([[cxx, cxy], [cxy, cyy]]))
         return float(np.sqrt(12 * max(major, 1 / 12))), float(np.sqrt(12 * max(minor, 1 / 12)))
+
+
+@dataclass
+class Region:
+    """The ink of one digit on the analysis grid."""
+
+    mask: np.ndarray  # boolean, analysis-image shape
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive)
+    digits: int = 1  # how many digits it seems to hold (a number written for one digit)
 
 
 def _square_sum(k: np.ndarray) -> np.ndarray:

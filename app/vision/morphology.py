@@ -6,7 +6,7 @@ shrinks it, ``add`` sums for a box mean), rows first then columns, ``passes``
 times for a square of ``2 * passes + 1``. Only the border differs:
 
 - ``ZERO``: outside the array is empty (no ink). A digit's crop erodes from its
-  edges, as if the paper went on (``geometry``, ``segment``).
+  edges, as if the paper went on (``geometry``, ``numbers``).
 - ``EDGE``: outside repeats the edge. The paper grid of ``ink`` must not darken
   or lighten at the image's border because the image ends there.
 

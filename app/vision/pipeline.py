@@ -10,8 +10,8 @@ or ``prepare_number(image)`` then
 2. find the ink on a small copy: polarity, paper and lighting, noise,
    threshold (``app.vision.ink``); a blank canvas, a blank photo or pure noise stops
    here as an *empty* result with a sentence saying why;
-3. choose the ink that makes the digit, or split a number into digits
-   (``app.vision.segment``);
+3. choose the ink that makes the digit (``app.vision.region``), or split a number
+   into digits (``app.vision.numbers``), leaving clutter out (``app.vision.clutter``);
 4. cut each digit out of the full-resolution image as soft (grey) ink and give
    it MNIST's geometry (``app.vision.geometry``).
 
@@ -31,13 +31,15 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from app.vision.components import Region
 from app.vision.decode import full_size, load_image, to_grey
 from app.vision.errors import InvalidInputError
 from app.vision.formats import ACCEPTED_FORMATS
 from app.vision.geometry import SIZE, ink_box, to_mnist
 from app.vision.ink import FAINT, InkMap, analyse
 from app.vision.morphology import dilate
-from app.vision.segment import Region, digit_region, faint_writing, number_regions
+from app.vision.numbers import number_regions
+from app.vision.region import digit_region, faint_writing
 
 __all__ = [
     "ACCEPTED_FORMATS",

@@ -27,6 +27,7 @@ from strokes import (
     strokes_for,
 )
 
+from app.vision.clutter import holes, pens
 from app.vision.components import label_components
 from app.vision.decode import to_grey
 from app.vision.errors import InvalidInputError
@@ -41,7 +42,6 @@ from app.vision.pipeline import (
     prepare_pixels,
     save_pieces,
 )
-from app.vision.segment import holes, pens
 
 
 def drawn(digit: str, width: float = 18.0, size: tuple[int, int] = (280, 280), **kw) -> Image.Image:  # type: ignore[no-untyped-def]
@@ -150,7 +150,7 @@ def test_clean_drawings_take_the_short_path_to_the_same_image(
 
 
 def test_a_photo_or_a_filled_canvas_is_not_a_clean_drawing() -> None:
-    from app.vision.ink import drawing_paper
+    from app.vision.paper import drawing_paper
 
     photo = load_image(photo_of([place(strokes_for("3"), (500, 250, 400, 400))]).data)
     assert drawing_paper(np.asarray(photo.convert("L"), np.float32) / 255) is None

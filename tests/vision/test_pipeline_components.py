@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from app.vision.components import label_components
-from app.vision.segment import number_regions
+from app.vision.numbers import number_regions
 
 
 def flood_fill_labels(mask: np.ndarray) -> tuple[int, list[int], list[tuple[int, int, int, int]]]:
