@@ -4,10 +4,11 @@ The real server runs in a thread on a free port with the repository's weights, a
 SQLite database in a temporary folder and a review token. A drawing is made with
 the mouse; whatever the network reads, the person says it was another digit
 ("misread"), and the test then signs in to the review page and finds the
-correction there, and exports the database with ``digits feedback export`` and
-finds the same 28x28 image and label. Other tests teach with a finger on a phone,
-with the keyboard alone, one digit of a number, and a photo. Screenshots go to
-``test-output/``.
+correction there, exports the database with ``digits feedback export`` and finds
+the same 28x28 image and label, and trains a small network with the export
+(``digits train --extra-data``) that reads the drawing as the person said.
+Other tests teach with a finger on a phone, with the keyboard alone, one digit
+of a number, and a photo. Screenshots go to ``test-output/``.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from strokes import Digit, centred_box, layout_number, place, strokes_for
 from app.cli.main import main
 from app.main import create_app
 from app.settings import Settings
+from model.weights import load
 
 pytestmark = pytest.mark.browser
 
@@ -212,8 +214,8 @@ def seen_pixels(data_url: str) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(png)).convert("L"))
 
 
-def test_a_misread_drawing_is_corrected_reviewed_and_exported(
-    open_page: Callable[..., Page], database: str, tmp_path: Path
+def test_a_misread_drawing_is_corrected_reviewed_exported_and_learnt(
+    open_page: Callable[..., Page], database: str, tmp_path: Path, data_dir: Path
 ) -> None:
     page = open_page()
     assert page.is_hidden("#teach")  # nothing to correct before an answer
@@ -255,6 +257,14 @@ def test_a_misread_drawing_is_corrected_reviewed_and_exported(
         assert archive["kind"][match[-1]] == "canvas"
         assert int(archive["predicted"][match[-1]]) == int(read)
     assert np.array_equal(exported, seen_pixels(seen))
+
+    # Retrained with the corrections, a network reads that drawing as the person said.
+    taught = tmp_path / "taught.json"
+    small = ["--preset", "relu256", "--hidden", "32", "--train-subset", "2000", "--epochs", "2"]
+    extra = ["--extra-data", str(export), "--extra-weight", "100", "--val-size", "500"]
+    assert main(["train", *small, *extra, "--quiet", "--out", str(taught)]) == 0
+    network, _ = load(taught)
+    assert int(network.predict(exported[None].astype(np.float32) / 255)[0]) == int(truth)
 
 
 def test_on_a_phone_a_finger_says_it_was_not_a_digit(open_page: Callable[..., Page]) -> None:
