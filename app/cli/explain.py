@@ -137,10 +137,16 @@ def page(answer: ExplainResponse) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>Inside the network: {read}</title><style>{STYLE}</style></head><body>"
         f"<h1>Inside the network: it read {read}</h1>"
-        f"<p>Model {_e(answer.model.name)} ({_e(answer.model.architecture)}). "
+        f"<p>Model {_e(_model_name(answer))}. "
         "Colours: white is zero, orange positive, blue negative; deeper is larger. "
         f"{_e(answer.method)}</p>{digits}</body></html>\n"
     )
+
+
+def _model_name(answer: ExplainResponse) -> str:
+    """``cnn``, or ``small (cnn)`` when the name does not say the architecture."""
+    name, architecture = answer.model.name, answer.model.architecture
+    return name if name == architecture else f"{name} ({architecture})"
 
 
 def _digit_section(digit: DigitInside, index: int, count: int) -> str:
