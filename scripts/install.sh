@@ -6,7 +6,8 @@
 #   . .venv/bin/activate
 #
 # 1. Debian packages (with sudo unless root): python3-venv to make the virtual
-#    environment, Chromium for the browser tests, PostgreSQL for the database
+#    environment, Chromium for the browser tests and libatomic1 for Playwright's
+#    driver (a minimal Debian lacks it), PostgreSQL for the database
 #    tests (they start a throwaway server of their own from its binaries), and
 #    buildah, podman and debootstrap for the container test.
 # 2. A virtual environment in .venv, holding this checkout (editable) with its
@@ -24,6 +25,7 @@ if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
 apt_packages=()
 python3 -c "import ensurepip, venv" >/dev/null 2>&1 || apt_packages+=(python3-venv)
 command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
+compgen -G "/usr/lib/*/libatomic.so.1" >/dev/null || apt_packages+=(libatomic1)
 command -v buildah >/dev/null 2>&1 || apt_packages+=(buildah)
 command -v podman >/dev/null 2>&1 || apt_packages+=(podman)
 command -v debootstrap >/dev/null 2>&1 || apt_packages+=(debootstrap)
