@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from app.corrections.database import connect, describe, migrate
 from app.corrections.export import is_held_out
 from app.corrections.store import CorrectionStore, NewCorrection
-from app.corrections.table import KINDS, label_name, parse_label
+from app.corrections.table import NOT_A_DIGIT, label_name, parse_label
 from app.service.dependencies import ModelDep, SettingsDep
 from app.service.inputs import decode_image_text, pixel_array
 from app.service.ratelimit import RateLimiter
@@ -149,7 +149,9 @@ class FeedbackResponse(BaseModel):
 
     id: int = Field(examples=[42])
     label: str = Field(examples=["7"], description='The label given: "0"-"9" or "not_a_digit".')
-    predicted: int = Field(ge=0, le=9, examples=[1], description="What the model answered.")
+    predicted: int = Field(
+        ge=0, le=NOT_A_DIGIT, examples=[1], description="What the model answered (10: not a digit)."
+    )
     confidence: float = Field(ge=0.0, le=1.0, examples=[0.62])
     model: str = Field(examples=["cnn"])
     weights_sha256: str = Field(description="The full SHA-256 of the model's weights file.")
@@ -220,7 +222,7 @@ def correction_from(body: FeedbackRequest, model: ServedModel, settings: Setting
         confidence=min(1.0, max(0.0, float(probabilities[predicted]))),
         model_name=model.name,
         weights_sha256=model.sha256,
-        kind=body.kind if body.kind in KINDS else "api",
+        kind=body.kind,
         network_input=image_to_png_bytes(network_input),
         original=original,
     )

@@ -175,5 +175,5 @@ async def original(
     return Response(
         row.original,
         media_type=kind or "application/octet-stream",
-        headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
+        headers={"Cache-Control": "private, no-store"},  # nosniff: app.service.guards
     )

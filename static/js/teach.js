@@ -15,6 +15,11 @@ function spoken(label) {
   return label === NOT_A_DIGIT ? "not a digit" : `a ${label}`;
 }
 
+/** What the network said of one digit, as a label ("not a digit" is an answer too). */
+function said(digit) {
+  return digit.status === NOT_A_DIGIT ? NOT_A_DIGIT : String(digit.digit);
+}
+
 export class TeachPanel {
   /** `root` is null when the server keeps no corrections: every call is then a no-op. */
   constructor(root) {
@@ -86,7 +91,7 @@ export class TeachPanel {
     const done = taught.has(this.index);
     for (const button of this.buttons) button.setAttribute("aria-disabled", String(done || this.sending === true));
     const right = this.root.querySelector("#teach-right");
-    right.textContent = `Right, it's ${spoken(String(digits[this.index].digit))}`;
+    right.textContent = `Right, it's ${spoken(said(digits[this.index]))}`;
   }
 
   async teach(label) {
@@ -94,7 +99,7 @@ export class TeachPanel {
     if (!answer || this.sending || answer.taught.has(this.index)) return;
     const index = this.index;
     const digit = answer.digits[index];
-    const given = label ?? String(digit.digit);
+    const given = label ?? said(digit);
     this.sending = true;
     this.refresh();
     this.say("Sending…");
