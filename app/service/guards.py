@@ -8,7 +8,9 @@
   instead of being held for ever.
 - ``SecurityHeaders`` adds ``X-Content-Type-Options: nosniff`` to every response
   and the drawing page's strict Content-Security-Policy to every response that
-  has none of its own (the interactive docs set theirs: ``app.service.docs``).
+  has none of its own (the interactive docs set theirs: ``app.service.docs``), and
+  turns a redirect to this server (``/static`` -> ``/static/``) into a path, so the
+  client's Host header is never echoed back in ``Location``.
 - ``StartupFailure`` replaces the traceback Starlette reports when the lifespan
   fails (no weights file, say) with the one sentence the lifespan stored in
   ``app.state.startup_error``, so the server stops with a message, not a stack.
@@ -17,6 +19,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit, urlunsplit
 
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -120,9 +123,14 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        host = _header(scope, b"host")
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
+                headers = [
+                    (name, _relative(value, host) if name == b"location" else value)
+                    for name, value in message.get("headers", [])
+                ]
                 headers.append((b"x-content-type-options", b"nosniff"))
                 if not any(name.lower() == b"content-security-policy" for name, _ in headers):
                     headers.append((b"content-security-policy", CONTENT_SECURITY_POLICY.encode()))
@@ -130,6 +138,23 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _header(scope: Scope, wanted: bytes) -> bytes | None:
+    for name, value in scope.get("headers", []):
+        if name == wanted:
+            return bytes(value)
+    return None
+
+
+def _relative(location: bytes, host: bytes | None) -> bytes:
+    """A redirect to this very server, as a path: Starlette builds the ``/static`` ->
+    ``/static/`` redirect from the request's Host header, which then came back to the
+    client as ``Location: http://<whatever it sent>/static/``."""
+    parts = urlsplit(location.decode("latin-1"))
+    if host is None or parts.scheme not in ("http", "https") or parts.netloc.encode() != host:
+        return location
+    return urlunsplit(("", "", parts.path or "/", parts.query, parts.fragment)).encode("latin-1")
 
 
 class StartupFailure:

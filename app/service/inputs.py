@@ -24,8 +24,10 @@ import anyio
 import numpy as np
 from fastapi import Request
 from pydantic import ValidationError
+from python_multipart.multipart import parse_options_header
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
+from starlette.types import Message, Receive
 
 from app.service.json_body import PARSE_ON_LOOP_BYTES, read_json_body
 from app.service.schemas import ImagePayload
@@ -113,12 +115,20 @@ async def read_uploads(
 
 async def form_uploads(request: Request, max_files: int) -> list[UploadFile]:
     """The form's ``file`` fields, checked to be files; at least one."""
+    tail = BodyTail()
     try:
-        form = await request.form(max_files=max_files, max_fields=max_files + 16)
+        form = await Request(request.scope, tail.watching(request.receive)).form(
+            max_files=max_files, max_fields=max_files + 16
+        )
     except HTTPException as exc:
+        reason = str(exc.detail).rstrip(". ")
+        raise InputError(f"The multipart form cannot be read: {reason}. {HOW_TO_SEND}") from None
+    closing = closing_boundary(request)
+    if closing is not None and not tail.ends_with(closing):
         raise InputError(
-            f"The multipart form cannot be read: {exc.detail}. {HOW_TO_SEND}"
-        ) from None
+            f"The multipart form is malformed: it does not end with its closing boundary "
+            f"{closing.decode('latin-1')} (was the upload cut short?). {HOW_TO_SEND}"
+        )
     values = form.getlist(FILE_FIELD)
     if not values:
         names = sorted(set(form.keys()))
@@ -131,6 +141,33 @@ async def form_uploads(request: Request, max_files: int) -> list[UploadFile]:
             "(curl -F file=@digit.png, note the @)."
         )
     return uploads
+
+
+class BodyTail:
+    """The last bytes of a request body, kept while the form parser reads it."""
+
+    KEEP = 256  # bytes: a closing boundary is at most 74 (RFC 2046), plus line ends
+
+    def __init__(self) -> None:
+        self.data = b""
+
+    def watching(self, receive: Receive) -> Receive:
+        async def remembering_receive() -> Message:
+            message = await receive()
+            self.data = (self.data + message.get("body", b""))[-self.KEEP :]
+            return message
+
+        return remembering_receive
+
+    def ends_with(self, closing: bytes) -> bool:
+        return self.data.rstrip(b"\r\n \t").endswith(closing)
+
+
+def closing_boundary(request: Request) -> bytes | None:
+    """``--<boundary>--``, the line a multipart body ends with, from the Content-Type."""
+    _kind, options = parse_options_header(request.headers.get("content-type", ""))
+    boundary = options.get(b"boundary")
+    return b"--" + boundary + b"--" if boundary else None
 
 
 async def read_upload(upload: UploadFile, max_bytes: int) -> ImageBytes:

@@ -27,6 +27,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 LOGGER = "digits"
 access_logger = logging.getLogger("digits.access")
 REQUEST_ID_HEADER = "x-request-id"
+#: The longest path a log line carries; a longer one is cut, with its length.
+MAX_LOGGED_PATH = 200
+#: Libraries whose own log lines must be JSON too (python-multipart warns about
+#: malformed forms; its plain text broke the one-JSON-object-per-line log).
+LIBRARY_LOGGERS = ("python_multipart", "multipart")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _STANDARD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
@@ -51,15 +56,23 @@ class JsonFormatter(logging.Formatter):
 
 def configure_logging(level: str = "info") -> None:
     """JSON lines on stderr for the ``digits`` loggers; uvicorn's access log off."""
-    logger = logging.getLogger(LOGGER)
-    logger.setLevel(level.upper())
-    if not any(getattr(handler, "_digits", False) for handler in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(JsonFormatter())
-        handler._digits = True  # type: ignore[attr-defined]
-        logger.addHandler(handler)
-    logger.propagate = False
+    for name in (LOGGER, *LIBRARY_LOGGERS):
+        logger = logging.getLogger(name)
+        logger.setLevel(level.upper() if name == LOGGER else logging.WARNING)
+        if not any(getattr(handler, "_digits", False) for handler in logger.handlers):
+            handler = logging.StreamHandler(sys.stderr)
+            handler.setFormatter(JsonFormatter())
+            handler._digits = True  # type: ignore[attr-defined]
+            logger.addHandler(handler)
+        logger.propagate = False
     logging.getLogger("uvicorn.access").disabled = True
+
+
+def logged_path(path: str) -> str:
+    """The path, cut to ``MAX_LOGGED_PATH`` characters: a 100 KB URL is not logged whole."""
+    if len(path) <= MAX_LOGGED_PATH:
+        return path
+    return f"{path[:MAX_LOGGED_PATH]}... ({len(path):,} characters)"
 
 
 def request_id(scope: Scope) -> str | None:
@@ -124,7 +137,7 @@ class AccessLog:
             extra={
                 "request_id": rid,
                 "method": scope.get("method"),
-                "path": scope.get("path"),
+                "path": logged_path(str(scope.get("path", ""))),
                 "status": status,
                 "ms": round((time.perf_counter() - began) * 1000, 2),
                 "bytes_in": sizes["in"],

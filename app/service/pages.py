@@ -52,7 +52,7 @@ def served_models(registry: ModelRegistry | None) -> list[dict[str, str | None]]
     return [describe(model) for model in registry.models.values()]
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def index(request: Request, settings: SettingsDep, registry: MaybeRegistryDep) -> HTMLResponse:
     """The drawing page."""
     default = registry.default if registry is not None else None
