@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from model.inference import fast_forward
 from model.layers import Array, Layer
 from model.losses import Loss, get_loss
 
@@ -37,6 +38,16 @@ class Network:
         for layer in self.layers:
             x = layer.forward(x, training)
         return x
+
+    def forward_plain(self, x: Array) -> Array:
+        """Inference layer by layer, each layer's own forward: the oracle of the fast path."""
+        for layer in self.layers:
+            x = layer.forward(x, False)
+        return x
+
+    def forward_fast(self, x: Array) -> Array:
+        """Inference with fused, cache-sized steps (``model.inference``): the served path."""
+        return fast_forward(self.layers, x)
 
     def backward(self, grad: Array) -> Array:
         for layer in reversed(self.layers):
@@ -65,14 +76,16 @@ class Network:
         x = np.asarray(images, dtype=np.float32)
         return x.reshape((x.shape[0], *self.input_shape))
 
-    def logits(self, images: Array, batch_size: int = 1000) -> Array:
+    def logits(self, images: Array, batch_size: int = 1000, fast: bool = False) -> Array:
+        """Logits of ``images``, ``batch_size`` at a time; ``fast`` takes the served path."""
         x = self.prepare(images)
-        parts = [self.forward(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
+        forward = self.forward_fast if fast else self.forward_plain
+        parts = [forward(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
         return np.concatenate(parts) if parts else np.zeros((0, 10), np.float32)
 
-    def predict_proba(self, images: Array, calibrated: bool = True) -> Array:
+    def predict_proba(self, images: Array, calibrated: bool = True, fast: bool = False) -> Array:
         """``(n, 28, 28)`` -> ``(n, 10)`` probabilities (temperature-scaled when calibrated)."""
-        logits = self.logits(images)
+        logits = self.logits(images, fast=fast)
         if calibrated and self.temperature != 1.0:
             logits = logits / np.float32(self.temperature)
         return self.loss.probabilities(logits).astype(np.float32)

@@ -1,0 +1,175 @@
+"""The served forward pass: the same network, computed in fewer, cache-sized steps.
+
+``Network.forward_plain`` runs each layer's own ``forward``, one whole batch per layer:
+the readable version, and the oracle every figure of training is measured with. For a
+served answer :func:`fast_forward` computes the same function faster (equal to the plain
+pass up to float32 rounding; ``tests/model/test_inference.py`` holds it to that):
+
+- A convolution block ``Conv2D -> MaxPool2D(2) -> BatchNorm -> ReLU`` runs as one step.
+  Max pooling commutes with adding a per-channel constant, so the convolution's bias is
+  added after pooling, to a quarter of the values; at inference batch norm is a fixed
+  per-channel affine map, ``x * scale + shift``, folded with that bias into one multiply
+  and one add, and ReLU is applied in place.
+- The patches of a convolution are laid out so that pooling needs no strided access:
+  rows are ordered (window row, window column, image, pooled row, pooled column), so the
+  product's four quarters are the four positions of every 2x2 window, and pooling is
+  three element-wise maxima of contiguous blocks.
+- Images go through the convolution blocks a few at a time (``IMAGES_PER_STEP``), so the
+  patches of a step (627 KB per image for a 5x5x32 kernel on 14x14) stay in the cache
+  instead of a batch of 64 streaming 40 MB through memory; buffers are made once per call
+  and refilled, so no page is zeroed twice. Nothing is kept on the layers: one network
+  serves concurrent requests.
+- Every other layer runs its own inference ``forward``; ``Dropout`` is skipped (the
+  identity at inference) and a ``Dense`` followed by ``ReLU`` rectifies in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from model.conv import Conv2D
+from model.layers import Array, Dense, Dropout, Layer, ReLU
+from model.normalization import BatchNorm
+from model.pooling import MaxPool2D
+
+#: images per step of the convolution blocks: their patches stay in a core's cache
+IMAGES_PER_STEP = 4
+#: the pooling window a fused block handles (the shipped CNN's)
+POOL = 2
+
+
+@dataclass(frozen=True)
+class ConvBlock:
+    """``Conv2D -> MaxPool2D(2) -> BatchNorm -> ReLU`` as one affine-then-clip step."""
+
+    conv: Conv2D
+    scale: Array  # (F,): gamma / sqrt(running_var + eps)
+    shift: Array  # (F,): beta - running_mean * scale + bias * scale
+
+    @classmethod
+    def of(cls, conv: Conv2D, norm: BatchNorm) -> ConvBlock:
+        state, params = norm.state, norm.params
+        inv_std = 1.0 / np.sqrt(state["running_var"] + np.float32(norm.eps))
+        scale = (params["gamma"] * inv_std).astype(np.float32)
+        shift = params["beta"] - state["running_mean"] * scale + conv.params["b"] * scale
+        return cls(conv, scale, shift.astype(np.float32))
+
+    def output_shape(self, h: int, w: int) -> tuple[int, int, int]:
+        return h // POOL, w // POOL, self.conv.filters
+
+    def run(self, x: Array, out: Array, buffers: dict[str, Array]) -> None:
+        """``x`` ``(n, H, W, C)`` -> ``out`` ``(n, H/2, W/2, F)``, through ``buffers``."""
+        conv, n = self.conv, len(x)
+        k, p, f = conv.kernel, conv.padding, conv.filters
+        _, h, w, c = x.shape
+        padded = _buffer(buffers, "padded", (n, h + 2 * p, w + 2 * p, c))
+        padded[:, p : p + h, p : p + w, :] = x  # the border stays zero from the first fill
+        ph, pw = h // POOL, w // POOL
+        rows = POOL * POOL * n * ph * pw
+        cols = _buffer(buffers, "cols", (rows, k * k * c))
+        _window_patches(padded, k, ph, pw, cols)
+        products = _buffer(buffers, "products", (rows, f))
+        np.matmul(cols, conv.params["W"].reshape(-1, f), out=products)
+        quarters = products.reshape(POOL * POOL, n * ph * pw, f)
+        pooled = out.reshape(n * ph * pw, f)
+        np.maximum(quarters[0], quarters[1], out=pooled)
+        for quarter in quarters[2:]:
+            np.maximum(pooled, quarter, out=pooled)
+        pooled *= self.scale
+        pooled += self.shift
+        np.maximum(pooled, 0, out=pooled)
+
+
+def _buffer(buffers: dict[str, Array], name: str, shape: tuple[int, ...]) -> Array:
+    """This call's named buffer of ``shape``, made on first use (zeroed, for the padding)."""
+    found = buffers.get(name)
+    if found is None or found.shape != shape:
+        found = buffers[name] = np.zeros(shape, dtype=np.float32)
+    return found
+
+
+def _window_patches(padded: Array, k: int, ph: int, pw: int, cols: Array) -> None:
+    """Copy the ``k x k`` patches of ``padded`` into ``cols``, rows in pooling order.
+
+    Row ``(dy, dx, image, i, j)`` holds the patch at output position ``(2i+dy, 2j+dx)``:
+    a strided view of shape ``(2, 2, n, ph, pw, k, k, C)``, copied once.
+    """
+    n, _, _, c = padded.shape
+    sn, sh, sw, sc = padded.strides
+    view = as_strided(
+        padded,
+        (POOL, POOL, n, ph, pw, k, k, c),
+        (sh, sw, sn, POOL * sh, POOL * sw, sh, sw, sc),
+        writeable=False,
+    )
+    cols.reshape(view.shape)[...] = view
+
+
+def fusable(layers: Sequence[Layer], at: int) -> bool:
+    """Whether ``layers[at:at+4]`` is a block :class:`ConvBlock` computes exactly."""
+    block = layers[at : at + 4]
+    if len(block) < 4:
+        return False
+    conv, pool, norm, relu = block
+    return (
+        isinstance(conv, Conv2D)
+        and conv.stride == 1
+        and 2 * conv.padding == conv.kernel - 1  # "same" padding: pooling sees H x W
+        and isinstance(pool, MaxPool2D)
+        and pool.size == POOL
+        and isinstance(norm, BatchNorm)
+        and isinstance(relu, ReLU)
+    )
+
+
+def _blocks(layers: Sequence[Layer]) -> tuple[list[ConvBlock], int]:
+    """The leading fusable convolution blocks and the index of the first other layer."""
+    blocks, at = [], 0
+    while fusable(layers, at):
+        conv, norm = layers[at], layers[at + 2]
+        assert isinstance(conv, Conv2D) and isinstance(norm, BatchNorm)
+        blocks.append(ConvBlock.of(conv, norm))
+        at += 4
+    return blocks, at
+
+
+def _convolve(blocks: list[ConvBlock], x: Array) -> Array:
+    """The convolution blocks, ``IMAGES_PER_STEP`` images at a time."""
+    n, h, w, _ = x.shape
+    shapes = []
+    for block in blocks:
+        h, w, c = block.output_shape(h, w)
+        shapes.append((h, w, c))
+    result = np.empty((n, *shapes[-1]), dtype=np.float32)
+    buffers: list[dict[str, Array]] = [{} for _ in blocks]
+    for start in range(0, n, IMAGES_PER_STEP):
+        step = x[start : start + IMAGES_PER_STEP]
+        for index, block in enumerate(blocks):
+            last = index == len(blocks) - 1
+            out = result[start : start + len(step)]
+            if not last:
+                out = _buffer(buffers[index], "out", (len(step), *shapes[index]))
+            block.run(step, out, buffers[index])
+            step = out
+    return result
+
+
+def fast_forward(layers: Sequence[Layer], x: Array) -> Array:
+    """Inference through ``layers``: equal to running each layer's forward in turn."""
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    blocks, at = _blocks(layers)
+    if blocks:
+        x = _convolve(blocks, x)
+    rest = layers[at:]
+    for index, layer in enumerate(rest):
+        if isinstance(layer, Dropout):
+            continue  # the identity at inference
+        if isinstance(layer, ReLU) and index and isinstance(rest[index - 1], Dense):
+            np.maximum(x, 0, out=x)  # the dense layer's fresh output, rectified in place
+            continue
+        x = layer.forward(x, False)
+    return x

@@ -1,0 +1,106 @@
+"""The served forward pass (``model.inference``) equals the plain layer-by-layer one.
+
+``Network.forward_plain`` runs every layer's own ``forward`` and stays the oracle;
+``Network.forward_fast`` fuses the convolution blocks and walks the batch a few images
+at a time. On random networks (with batch-norm statistics and signs that change the
+values), random inputs, odd sizes, batches that do not divide into steps, and on MNIST
+digits through the shipped CNN, both give the same logits up to float32 rounding and
+the same predictions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model import inference
+from model.architectures import PRESETS, build_network
+from model.conv import Conv2D
+from model.layers import Dense, Flatten, ReLU
+from model.mnist import MNIST, to_float
+from model.network import Network
+from model.normalization import BatchNorm
+from model.pooling import MaxPool2D
+from model.weights import load
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def with_statistics(network: Network, rng: np.random.Generator) -> Network:
+    """Batch norm whose running statistics and scales (some negative) change the values."""
+    for layer in network.layers:
+        if isinstance(layer, BatchNorm):
+            shape = layer.features
+            layer.state["running_mean"] = rng.normal(0, 0.5, shape).astype(np.float32)
+            layer.state["running_var"] = rng.uniform(0.3, 3.0, shape).astype(np.float32)
+            layer.params["gamma"] = rng.normal(0, 1.0, shape).astype(np.float32)
+            layer.params["beta"] = rng.normal(0, 0.5, shape).astype(np.float32)
+        if isinstance(layer, Conv2D):
+            layer.params["b"] = rng.normal(0, 0.2, layer.filters).astype(np.float32)
+    return network
+
+
+def assert_same(network: Network, x: np.ndarray) -> None:
+    plain, fast = network.forward_plain(x), network.forward_fast(x)
+    assert fast.shape == plain.shape and fast.dtype == np.float32
+    np.testing.assert_allclose(fast, plain, rtol=1e-4, atol=1e-4 * float(np.abs(plain).max()))
+    assert (fast.argmax(axis=1) == plain.argmax(axis=1)).all()
+
+
+@pytest.mark.parametrize("kernels", [[5, 5], [3, 5], [3, 3]])
+@pytest.mark.parametrize("batch", [1, 3, 9])
+def test_cnn_fast_pass_equals_plain_on_random_inputs(kernels: list[int], batch: int) -> None:
+    rng = np.random.default_rng(sum(kernels) + batch)
+    config = replace(PRESETS["cnn"], conv_filters=[6, 8], conv_kernels=kernels, hidden=[16])
+    network = with_statistics(build_network(config, rng), rng)
+    assert_same(network, rng.random((batch, 28, 28, 1), dtype=np.float32))
+
+
+def test_odd_sizes_pool_in_floor_mode_like_the_plain_pass() -> None:
+    """Three blocks take 28 -> 14 -> 7 -> 3: the last pooling drops a row and a column."""
+    rng = np.random.default_rng(7)
+    layers = []
+    channels = 1
+    for filters in (4, 5, 6):
+        conv = Conv2D(channels, filters, 3, padding=1, rng=rng)
+        layers += [conv, MaxPool2D(2), BatchNorm(filters), ReLU()]
+        channels = filters
+    layers += [Flatten(), Dense(3 * 3 * 6, 10, rng=rng)]
+    network = with_statistics(Network(layers, input_shape=(28, 28, 1)), rng)
+    assert_same(network, rng.normal(0, 1, (5, 28, 28, 1)).astype(np.float32))
+
+
+def test_blocks_it_cannot_fuse_run_layer_by_layer() -> None:
+    """A strided convolution is not a fused block: the pass falls back and still agrees."""
+    rng = np.random.default_rng(11)
+    conv = Conv2D(1, 4, 3, stride=2, padding=1, rng=rng)
+    network = Network([conv, ReLU(), Flatten(), Dense(14 * 14 * 4, 10, rng=rng)], (28, 28, 1))
+    assert not inference.fusable(network.layers, 0)
+    assert_same(network, rng.random((4, 28, 28, 1), dtype=np.float32))
+
+
+def test_mlp_fast_pass_equals_plain() -> None:
+    rng = np.random.default_rng(5)
+    network = build_network(replace(PRESETS["mlp"], hidden=[64, 32], dropout=0.3), rng)
+    assert_same(network, rng.random((7, 784), dtype=np.float32))
+
+
+def test_fast_pass_keeps_nothing_on_the_layers() -> None:
+    rng = np.random.default_rng(2)
+    network = build_network(replace(PRESETS["cnn"], conv_filters=[4, 8], hidden=[16]), rng)
+    before = [set(vars(layer)) for layer in network.layers]
+    network.forward_fast(rng.random((6, 28, 28, 1), dtype=np.float32))
+    assert [set(vars(layer)) for layer in network.layers] == before
+
+
+def test_shipped_cnn_reads_mnist_digits_the_same_both_ways(mnist: MNIST) -> None:
+    network, _ = load(ROOT / "weights" / "cnn.json")
+    images = to_float(mnist.test_images[:300])
+    plain = network.predict_proba(images)
+    fast = network.predict_proba(images, fast=True)
+    np.testing.assert_allclose(fast, plain, atol=1e-5)
+    assert (fast.argmax(axis=1) == plain.argmax(axis=1)).all()
+    assert (plain.argmax(axis=1) == mnist.test_labels[:300]).mean() > 0.98  # a working network
