@@ -162,6 +162,7 @@ class FeedbackResponse(BaseModel):
 
 
 FEEDBACK_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorResponse, "description": "The body is not UTF-8 JSON text."},
     404: {"model": ErrorResponse, "description": "Corrections are switched off."},
     413: {"model": ErrorResponse, "description": "The image is over the upload limits."},
     415: {"model": ErrorResponse, "description": "`image` is not an image we read."},
