@@ -15,10 +15,6 @@ from __future__ import annotations
 
 import base64
 import io
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -26,15 +22,14 @@ from typing import Any
 
 import numpy as np
 import pytest
-import uvicorn
 from axe_playwright_python.sync_playwright import Axe
+from harness import serving
 from photos import photo_of
 from PIL import Image
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 from strokes import Digit, centred_box, layout_number, place, strokes_for
 
 from app.cli.main import main
-from app.main import create_app
 from app.settings import Settings
 from model.weights import load
 
@@ -43,16 +38,6 @@ pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parents[2]
 OUTPUT = REPO / "test-output"
 TOKEN = "browser-test-review-token"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 820}, "device_scale_factor": 1}
 PHONE: dict[str, Any] = {
     "viewport": {"width": 360, "height": 740},
@@ -62,12 +47,6 @@ PHONE: dict[str, Any] = {
 }
 PAD = (280, 280)
 NUMBER_PAD = (560, 280)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -85,32 +64,8 @@ def server_url(database: str) -> Iterator[str]:
         review_token=TOKEN,
         feedback_per_minute=1000,
     )
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="digits-feedback-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the test server did not start (see the log above)")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(chromium).exists():
-        pytest.fail("Chromium is missing: run scripts/install.sh (it installs Debian's chromium)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+    with serving(settings, "digits-feedback-server") as url:
+        yield url
 
 
 @pytest.fixture
