@@ -3,8 +3,9 @@
 The service loads each network once and every request thread predicts with it,
 without a lock. That is safe only if a forward pass at inference writes nothing to
 its layers (a cache meant for ``backward``, a mask, a shape): these tests run
-networks holding every layer type from several threads at once and compare with
-the answers computed one by one, and check no layer gained an attribute.
+networks holding every layer type from several threads at once, by the plain
+layer-by-layer pass and by the served one (``model.inference``), compare with the
+answers computed one by one, and check no layer gained an attribute.
 """
 
 from __future__ import annotations
@@ -49,11 +50,12 @@ def test_the_test_networks_hold_every_layer_type() -> None:
     assert kinds == set(LAYER_TYPES)
 
 
+@pytest.mark.parametrize("fast", [False, True], ids=["plain", "served"])
 @pytest.mark.parametrize("name", ["cnn", "pooled"])
-def test_threads_sharing_one_network_get_the_answers_of_one_thread(name: str) -> None:
+def test_threads_sharing_one_network_get_the_answers_of_one_thread(name: str, fast: bool) -> None:
     network = networks()[name]
     inputs = batches(THREADS * 2)
-    expected = [network.predict_proba(images) for images in inputs]
+    expected = [network.predict_proba(images, fast=fast) for images in inputs]
     start = threading.Barrier(THREADS)
 
     def worker(offset: int) -> list[tuple[int, np.ndarray]]:
@@ -62,7 +64,7 @@ def test_threads_sharing_one_network_get_the_answers_of_one_thread(name: str) ->
         for round_ in range(ROUNDS):
             for k in range(offset, len(inputs), THREADS):
                 index = (k + round_) % len(inputs)
-                answers.append((index, network.predict_proba(inputs[index])))
+                answers.append((index, network.predict_proba(inputs[index], fast=fast)))
         return answers
 
     with ThreadPoolExecutor(THREADS) as pool:
@@ -72,11 +74,12 @@ def test_threads_sharing_one_network_get_the_answers_of_one_thread(name: str) ->
         np.testing.assert_array_equal(probabilities, expected[index])
 
 
+@pytest.mark.parametrize("fast", [False, True], ids=["plain", "served"])
 @pytest.mark.parametrize("name", ["cnn", "pooled"])
-def test_inference_leaves_every_layer_as_it_was(name: str) -> None:
+def test_inference_leaves_every_layer_as_it_was(name: str, fast: bool) -> None:
     network = networks()[name]
     before = [dict(vars(layer)) for layer in network.layers]
-    network.predict_proba(batches(1)[0])
+    network.predict_proba(batches(1)[0], fast=fast)
     for layer, attributes in zip(network.layers, before, strict=True):
         assert set(vars(layer)) == set(attributes), layer.kind
         for key, value in attributes.items():
