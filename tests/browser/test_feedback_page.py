@@ -22,12 +22,19 @@ from typing import Any
 
 import numpy as np
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from harness import serving
+from harness import (
+    NUMBER_PAD,
+    axe_violations,
+    digit_strokes,
+    draw_with_mouse,
+    draw_with_touch,
+    screenshot,
+    serving,
+)
 from photos import photo_of
 from PIL import Image
 from playwright.sync_api import Browser, Page
-from strokes import Digit, centred_box, layout_number, place, strokes_for
+from strokes import layout_number, place, strokes_for
 
 from app.cli.main import main
 from app.settings import Settings
@@ -35,8 +42,6 @@ from model.weights import load
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[2]
-OUTPUT = REPO / "test-output"
 TOKEN = "browser-test-review-token"
 DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 820}, "device_scale_factor": 1}
 PHONE: dict[str, Any] = {
@@ -45,8 +50,6 @@ PHONE: dict[str, Any] = {
     "is_mobile": True,
     "has_touch": True,
 }
-PAD = (280, 280)
-NUMBER_PAD = (560, 280)
 
 
 @pytest.fixture(scope="module")
@@ -97,49 +100,6 @@ def console_problem(kind: str, text: str) -> list[str]:
     return [f"console: {text}"] if kind == "error" and "status of 401" not in text else []
 
 
-def screenshot(page: Page, name: str) -> None:
-    OUTPUT.mkdir(exist_ok=True)
-    page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)
-
-
-Points = list[list[tuple[float, float]]]
-
-
-def on_screen(page: Page, strokes: Digit, logical: tuple[int, int]) -> Points:
-    """Logical pad coordinates as CSS pixels, every third point (a quick hand)."""
-    page.locator("#pad").scroll_into_view_if_needed()
-    box = page.locator("#pad").bounding_box()
-    assert box is not None
-    sx, sy = box["width"] / logical[0], box["height"] / logical[1]
-    return [
-        [(box["x"] + x * sx, box["y"] + y * sy) for x, y in [*stroke[::3], stroke[-1]]]
-        for stroke in strokes
-    ]
-
-
-def draw_with_mouse(page: Page, strokes: Digit, logical: tuple[int, int] = PAD) -> None:
-    for stroke in on_screen(page, strokes, logical):
-        page.mouse.move(*stroke[0])
-        page.mouse.down()
-        for point in stroke[1:]:
-            page.mouse.move(*point)
-        page.mouse.up()
-
-
-def draw_with_touch(page: Page, strokes: Digit, logical: tuple[int, int] = PAD) -> None:
-    cdp = page.context.new_cdp_session(page)
-    for stroke in on_screen(page, strokes, logical):
-        for kind, (x, y) in [("touchStart", stroke[0]), *(("touchMove", p) for p in stroke[1:])]:
-            point = [{"x": x, "y": y, "id": 1, "radiusX": 4, "radiusY": 4}]
-            cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": point})
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
-    cdp.detach()
-
-
-def digit_strokes(digit: int) -> Digit:
-    return place(strokes_for(digit), centred_box(PAD, fill=0.72))
-
-
 def settled_answer(page: Page) -> str:
     page.wait_for_selector("#teach:not([hidden])")
     page.wait_for_selector('#result:not([aria-busy="true"])', state="attached")
@@ -150,12 +110,6 @@ def kept(page: Page) -> str:
     """The panel's message once the correction was answered (kept, or not kept)."""
     page.wait_for_selector("#teach-status:has-text('ept')")
     return page.inner_text("#teach-status")
-
-
-def axe_violations(page: Page) -> str:
-    """axe-core's report of the page as it is now ('' when it finds nothing)."""
-    results = Axe().run(page)
-    return results.generate_report() if results.violations_count else ""
 
 
 def sign_in(page: Page) -> None:
