@@ -64,7 +64,14 @@ async def get_registry(
     return registry
 
 
+async def static_url(request: Request) -> str:
+    """The versioned base URL the pages link their files under (``app.service.assets``)."""
+    url: str = request.app.state.static_url
+    return url
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+StaticUrlDep = Annotated[str, Depends(static_url)]
 RegistryDep = Annotated[ModelRegistry, Depends(get_registry)]
 MaybeRegistryDep = Annotated[ModelRegistry | None, Depends(loaded_registry)]
 

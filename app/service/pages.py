@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from app.service.dependencies import MaybeRegistryDep, SettingsDep
+from app.service.dependencies import MaybeRegistryDep, SettingsDep, StaticUrlDep
 from app.service.registry import ModelRegistry, ServedModel
 from app.service.sizes import byte_size
 from app.vision.formats import FORMAT_NAMES
@@ -53,7 +53,9 @@ def served_models(registry: ModelRegistry | None) -> list[dict[str, str | None]]
 
 
 @router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
-def index(request: Request, settings: SettingsDep, registry: MaybeRegistryDep) -> HTMLResponse:
+def index(
+    request: Request, settings: SettingsDep, registry: MaybeRegistryDep, static: StaticUrlDep
+) -> HTMLResponse:
     """The drawing page."""
     default = registry.default if registry is not None else None
     models = served_models(registry)
@@ -69,6 +71,6 @@ def index(request: Request, settings: SettingsDep, registry: MaybeRegistryDep) -
             "max_upload_bytes": settings.max_upload_bytes,
             "max_upload_size": byte_size(settings.max_upload_bytes),
             "feedback": settings.feedback,
-            "static_url": request.app.state.static_url,  # versioned: app.service.assets
+            "static_url": static,
         },
     )

@@ -29,7 +29,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.corrections.export import is_held_out
 from app.corrections.store import Correction, Filter
 from app.corrections.table import NOT_A_DIGIT, label_name
-from app.service.dependencies import SettingsDep
+from app.service.dependencies import SettingsDep, StaticUrlDep
 from app.service.feedback import Feedback, get_feedback
 from app.service.pages import templates_for
 from app.settings import Settings
@@ -64,8 +64,8 @@ def authorised(request: Request, settings: Settings) -> bool:
     return hmac.compare_digest(offered.encode(), expected.encode())
 
 
-def _sign_in_page(request: Request, settings: Settings, wrong: bool) -> HTMLResponse:
-    context = {"wrong": wrong, "static_url": request.app.state.static_url}
+def _sign_in_page(request: Request, settings: Settings, static: str, wrong: bool) -> HTMLResponse:
+    context = {"wrong": wrong, "static_url": static}
     return templates_for(settings.templates_dir).TemplateResponse(
         request, "review_sign_in.html", context, status_code=401
     )
@@ -76,6 +76,7 @@ async def review(
     request: Request,
     feedback: ReviewDep,
     settings: SettingsDep,
+    static: StaticUrlDep,
     label: Annotated[str, Query(max_length=12)] = "",
     model: Annotated[str, Query(max_length=64)] = "",
     wrong: bool = False,
@@ -83,7 +84,7 @@ async def review(
 ) -> HTMLResponse:
     """The grid of corrections, newest first, filtered."""
     if not authorised(request, settings):
-        return _sign_in_page(request, settings, wrong=False)
+        return _sign_in_page(request, settings, static, wrong=False)
     chosen = _label_filter(label)
     where = Filter(label=chosen, model_name=model or None, wrong_only=wrong)
     offset = (page - 1) * PAGE_SIZE
@@ -103,7 +104,7 @@ async def review(
             "label": label if chosen is not None else "",
             "model": model,
             "wrong": wrong,
-            "static_url": request.app.state.static_url,  # versioned: app.service.assets
+            "static_url": static,
         },
     )
 
@@ -142,13 +143,14 @@ def _card(row: Correction) -> dict[str, object]:
 async def sign_in(
     request: Request,
     settings: SettingsDep,
+    static: StaticUrlDep,
     _feedback: ReviewDep,
     token: Annotated[str, Form(max_length=4096)] = "",
 ) -> Response:
     """Check the token once; a cookie for ``/review`` when it is right."""
     expected = _digest(settings.review_token or "")
     if not hmac.compare_digest(_digest(token).encode(), expected.encode()):
-        return _sign_in_page(request, settings, wrong=True)
+        return _sign_in_page(request, settings, static, wrong=True)
     response = RedirectResponse("/review", status_code=303)
     response.set_cookie(
         COOKIE,
