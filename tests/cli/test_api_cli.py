@@ -235,3 +235,41 @@ def test_serve_believes_forwarded_headers_only_from_the_proxies_set(
     assert given["proxy_headers"] is proxy_headers
     assert given["forwarded_allow_ips"] == allowed
     assert given["timeout_graceful_shutdown"] == 7
+
+
+def test_a_stalled_upload_does_not_hold_a_shutdown_past_its_grace(models_dir: Path) -> None:
+    """SIGTERM waited for a stalled upload (still running after 45 s); now the server
+    gives requests in flight DIGITS_SHUTDOWN_GRACE_S, then closes them."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "OPENBLAS_NUM_THREADS": "1",
+        "DIGITS_SHUTDOWN_GRACE_S": "2",
+        "DIGITS_BODY_TIMEOUT_S": "600",  # the stall itself is not cut short here
+        "DIGITS_FEEDBACK": "false",
+    }
+    command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
+    server = subprocess.Popen(
+        [*command, "--models-dir", str(models_dir)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_health(port, server)
+        stalled = socket.create_connection(("127.0.0.1", port))
+        stalled.sendall(
+            b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
+            b"Content-Length: 100000\r\n\r\n" + digit_png(3)[:100]
+        )
+        time.sleep(0.5)
+        began = time.monotonic()
+        server.terminate()
+        server.wait(timeout=30)
+        took = time.monotonic() - began
+        stalled.close()
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    assert took < 10, f"the shutdown took {took:.1f} s"

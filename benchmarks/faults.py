@@ -1,0 +1,396 @@
+"""Fault run: ``digits serve`` with a pool of prediction processes, while things go wrong.
+
+Starts the server as an operator would (``digits serve --predict-processes 2``,
+``DIGITS_MAX_PIXELS=16000000`` as compose and Kubernetes set it) and, while a
+prober asks ``/health/live`` every 50 ms and ``/health/ready`` every 500 ms,
+goes through four phases:
+
+1. **killed**: clients keep sending ``/predict``; one pool process is killed
+   (SIGKILL). Every request must be answered (200, or 503 for those the process
+   held), none later than the time limit, and the pool must be back at strength.
+2. **stopped**: both pool processes are stopped (SIGSTOP). Requests must get 504
+   within ``DIGITS_PREDICT_TIMEOUT_S`` (plus a second), readiness must say 503,
+   and the stuck processes must be replaced until readiness says 200 again.
+3. **memory**: the peak resident memory above rest of all the server's processes
+   (``VmHWM`` after ``clear_refs``) for the worst single image within the limits
+   (a blank 4000x4000 16-bit PNG: 31 KB that decodes to 16 MP), a batch of 32 of
+   them (the issue's 1.2 MB request that took 1,185 MB), the same image as
+   base64 JSON, and the largest ``pixels`` JSON the server parses. Target: each
+   at most 2x the single image.
+4. **refused JSON**: a 20 MB ``pixels`` body, which must be refused (413) without
+   the memory its parse would take.
+
+Prints the figures and checks the targets; exit status 1 when one is missed.
+
+    python benchmarks/faults.py                   # about a minute
+    python benchmarks/faults.py --timeout 3 --clients 2
+
+Only loopback addresses are used; every loop is bounded in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import http.client
+import io
+import json
+import os
+import signal
+import statistics
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script: make the project importable
+    sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from benchmarks.http_load import (  # noqa: E402
+    HOST,
+    canvas_png,
+    free_port,
+    server_pids,
+    stop_server,
+    wait_healthy,
+)
+
+MAX_PIXELS = 16_000_000
+BATCH_FILES = 32
+MEMORY_TARGET_RATIO = 2.0
+MIB = 1024 * 1024
+
+
+# -- requests ---------------------------------------------------------------------------
+def blank_16_bit_png(side: int = 4000) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(np.zeros((side, side), np.uint16)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def multipart(files: list[bytes]) -> tuple[bytes, str]:
+    boundary = "faultrunboundary"
+    parts = [
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="f{i}.png"\r\nContent-Type: image/png\r\n\r\n'
+        ).encode()
+        + data
+        + b"\r\n"
+        for i, data in enumerate(files)
+    ]
+    return b"".join(
+        parts
+    ) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+def send(port: int, method: str, path: str, body: bytes = b"", kind: str = "") -> tuple[int, float]:
+    """``(status, seconds)``; status 0 when the connection failed or timed out."""
+    began = time.perf_counter()
+    connection = http.client.HTTPConnection(HOST, port, timeout=120)
+    try:
+        headers = {"Content-Type": kind} if kind else {}
+        connection.request(method, path, body=body or None, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        return response.status, time.perf_counter() - began
+    except OSError:
+        return 0, time.perf_counter() - began
+    finally:
+        connection.close()
+
+
+# -- the server -------------------------------------------------------------------------
+def start(port: int, processes: int, timeout: float, log: Path) -> Any:
+    import subprocess
+
+    env = {
+        **os.environ,
+        "DIGITS_MAX_PIXELS": str(MAX_PIXELS),
+        "DIGITS_PREDICT_TIMEOUT_S": str(timeout),
+        "DIGITS_ACCESS_LOG": "false",
+        "DIGITS_FEEDBACK": "false",
+        "OPENBLAS_NUM_THREADS": "1",
+    }
+    command = ["digits", "serve", "--host", HOST, "--port", str(port)]
+    command += ["--predict-processes", str(processes)]
+    return subprocess.Popen(
+        command, stdout=log.open("w"), stderr=subprocess.STDOUT, env=env, start_new_session=True
+    )
+
+
+def pool_pids(server_pid: int) -> list[int]:
+    """The prediction processes: the server's children running the pool (not the
+    multiprocessing resource tracker)."""
+    found = []
+    for pid in server_pids(server_pid)[1:]:
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"multiprocessing.spawn" in command or b"spawn_main" in command:
+            found.append(pid)
+    return found
+
+
+def kib(pid: int, name: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(name + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def peak_growth_mib(server_pid: int, action: Callable[[], object]) -> float:
+    """Peak resident memory above rest, summed over the server's processes."""
+    pids = server_pids(server_pid)
+    for pid in pids:
+        with contextlib.suppress(OSError):  # a process that just ended
+            Path(f"/proc/{pid}/clear_refs").write_text("5")
+    resting = sum(kib(pid, "VmRSS") for pid in pids)
+    action()
+    return (sum(kib(pid, "VmHWM") for pid in pids) - resting) / 1024
+
+
+# -- the health prober ------------------------------------------------------------------
+@dataclass
+class Prober:
+    port: int
+    live_ms: list[float] = field(default_factory=list)
+    ready: list[tuple[float, int]] = field(default_factory=list)  # (time, status)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        next_ready = 0.0
+        while not self.stop.is_set():
+            status, seconds = send(self.port, "GET", "/health/live")
+            if status == 200:
+                self.live_ms.append(seconds * 1000)
+            now = time.monotonic()
+            if now >= next_ready:
+                self.ready.append((now, send(self.port, "GET", "/health/ready")[0]))
+                next_ready = now + 0.5
+            self.stop.wait(0.05)
+
+    def take(self) -> tuple[list[float], list[tuple[float, int]]]:
+        live, ready = self.live_ms, self.ready
+        self.live_ms, self.ready = [], []
+        return live, ready
+
+
+@contextmanager
+def probing(port: int):  # type: ignore[no-untyped-def]
+    prober = Prober(port)
+    thread = threading.Thread(target=prober.run, daemon=True)
+    thread.start()
+    try:
+        yield prober
+    finally:
+        prober.stop.set()
+        thread.join(30)
+
+
+def latency_line(live_ms: list[float]) -> str:
+    if not live_ms:
+        return "/health/live: no answer"
+    ordered = sorted(live_ms)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return (
+        f"/health/live {len(ordered)} answers: median {statistics.median(ordered):.1f} ms, "
+        f"p99 {p99:.1f} ms, max {ordered[-1]:.1f} ms"
+    )
+
+
+# -- the phases -------------------------------------------------------------------------
+def under_load(
+    port: int, clients: int, seconds: float, fault: Callable[[], None]
+) -> tuple[Counter[int], float]:
+    """Clients send /predict for ``seconds``; ``fault`` strikes after one second."""
+    png = canvas_png()
+    body, kind = multipart([png])
+    statuses: Counter[int] = Counter()
+    slowest = [0.0]
+    deadline = time.monotonic() + seconds
+    lock = threading.Lock()
+
+    def client() -> None:
+        while time.monotonic() < deadline:
+            status, took = send(port, "POST", "/predict", body, kind)
+            with lock:
+                statuses[status] += 1
+                slowest[0] = max(slowest[0], took)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    time.sleep(1.0)
+    fault()
+    for thread in threads:
+        thread.join(seconds + 180)
+    return statuses, slowest[0]
+
+
+def wait_for(check: Callable[[], bool], seconds: float) -> float | None:
+    began = time.monotonic()
+    while time.monotonic() - began < seconds:
+        if check():
+            return time.monotonic() - began
+        time.sleep(0.1)
+    return None
+
+
+def describe(statuses: Counter[int]) -> str:
+    return ", ".join(
+        f"{status or 'no answer'}: {count}" for status, count in sorted(statuses.items())
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="faults.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=4, help="concurrent /predict clients")
+    parser.add_argument("--seconds", type=float, default=12.0, help="length of each load phase")
+    parser.add_argument("--timeout", type=float, default=5.0, help="DIGITS_PREDICT_TIMEOUT_S")
+    parser.add_argument("--log", type=Path, default=Path("/tmp/digits-faults.log"))
+    args = parser.parse_args(argv)
+
+    port = free_port()
+    server = start(port, 2, args.timeout, args.log)
+    missed: list[str] = []
+    try:
+        wait_healthy(port, server, timeout=120)
+        print(
+            f"digits serve --predict-processes 2, DIGITS_PREDICT_TIMEOUT_S={args.timeout:g}, "
+            f"DIGITS_MAX_PIXELS={MAX_PIXELS}, {args.clients} clients, {os.cpu_count()} cores"
+        )
+        with probing(port) as prober:
+            missed += phase_killed(port, server.pid, args, prober)
+            missed += phase_stopped(port, server.pid, args, prober)
+            missed += phase_memory(port, server.pid, prober)
+    finally:
+        stop_server(server)
+    print("targets:", "all met" if not missed else "MISSED: " + "; ".join(missed))
+    return 1 if missed else 0
+
+
+def phase_killed(port: int, server_pid: int, args: argparse.Namespace, prober: Prober) -> list[str]:
+    victims = pool_pids(server_pid)
+    statuses, slowest = under_load(
+        port, args.clients, args.seconds, lambda: os.kill(victims[0], signal.SIGKILL)
+    )
+    back = wait_for(lambda: len(pool_pids(server_pid)) == 2, 60)
+    live, _ready = prober.take()
+    print(
+        f"\n1. one pool process killed (SIGKILL) under load: {describe(statuses)}; "
+        f"slowest {slowest:.2f} s; pool back at 2 processes: {'yes' if back is not None else 'NO'}"
+    )
+    print("   " + latency_line(live))
+    missed = []
+    if statuses[0] or set(statuses) - {200, 503}:
+        missed.append("killed: a request without a 200/503 answer")
+    if slowest > args.timeout + 1 or back is None:
+        missed.append("killed: too slow, or the pool did not come back")
+    return missed
+
+
+def phase_stopped(
+    port: int, server_pid: int, args: argparse.Namespace, prober: Prober
+) -> list[str]:
+    stopped = pool_pids(server_pid)
+
+    def stop_all() -> None:
+        for pid in stopped:
+            os.kill(pid, signal.SIGSTOP)
+
+    began = time.monotonic()
+    statuses, slowest = under_load(port, args.clients, args.seconds, stop_all)
+    ready_again = wait_for(
+        lambda: (
+            send(port, "GET", "/health/ready")[0] == 200
+            and not set(pool_pids(server_pid)) & set(stopped)
+        ),
+        60,
+    )
+    for pid in stopped:  # any left over (it should have been killed)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGCONT)
+    live, ready = prober.take()
+    not_ready = [t - began for t, status in ready if status == 503]
+    print(
+        f"\n2. both pool processes stopped (SIGSTOP) under load: {describe(statuses)}; "
+        f"slowest {slowest:.2f} s (limit {args.timeout:g} s)"
+    )
+    first = f"{min(not_ready):.1f} s" if not_ready else "never"
+    again = f"{ready_again:.1f} s after the load" if ready_again is not None else "NOT"
+    print(f"   /health/ready said 503 first {first} after the load began; ready again {again}")
+    print("   " + latency_line(live))
+    missed = []
+    if statuses[0] or set(statuses) - {200, 503, 504}:
+        missed.append("stopped: a request without a 200/503/504 answer")
+    if slowest > args.timeout + 1.5:
+        missed.append(f"stopped: a request took {slowest:.1f} s")
+    if not not_ready or ready_again is None:
+        missed.append("stopped: readiness did not tell, or the pool did not recover")
+    return missed
+
+
+def phase_memory(port: int, server_pid: int, prober: Prober) -> list[str]:
+    png = blank_16_bit_png()
+    one, one_kind = multipart([png])
+    batch, batch_kind = multipart([png] * BATCH_FILES)
+    as_json = json.dumps({"image": "data:image/png;base64," + base64.b64encode(png).decode()})
+    grid = (np.random.default_rng(0).random((28, 28)) * 255).tolist()
+    pixels = json.dumps({"pixels": grid}, indent=8)  # the largest honest pixels body
+    refused = b'{"pixels": [[' + b", ".join([b"0"] * (20 * MIB // 3)) + b"]]}"
+
+    def post(body: bytes | str, kind: str, path: str = "/predict") -> Callable[[], int]:
+        data = body.encode() if isinstance(body, str) else body
+        return lambda: send(port, "POST", path, data, kind)[0]
+
+    post(one, one_kind)()  # the first large image grows the allocators once
+    prober.take()
+    cases = [
+        ("one blank 4000x4000 16-bit PNG (multipart)", post(one, one_kind)),
+        (
+            f"a batch of {BATCH_FILES} of them ({len(batch) / MIB:.1f} MB)",
+            post(batch, batch_kind, "/predict/batch"),
+        ),
+        ("the same image as base64 JSON", post(as_json, "application/json")),
+        (
+            f"the largest pixels JSON parsed ({len(pixels) / 1024:.0f} KB)",
+            post(pixels, "application/json"),
+        ),
+        (f"a {len(refused) / MIB:.0f} MB pixels JSON (refused)", post(refused, "application/json")),
+    ]
+    print("\n3. peak resident memory above rest, all server processes:")
+    growth: dict[str, float] = {}
+    for name, action in cases:
+        answered: list[int] = []
+        growth[name] = peak_growth_mib(
+            server_pid, lambda act=action, out=answered: out.append(act())
+        )
+        live, _ready = prober.take()
+        slowest = f"{max(live):.0f} ms" if live else "none answered"
+        print(f"   {name}: {growth[name]:.0f} MiB", end=" ")
+        print(f"(status {answered[0]}; slowest /health/live meanwhile {slowest})")
+    single = growth[cases[0][0]]
+    worst = max(growth[name] for name, _ in cases[1:])
+    ratio = worst / single if single > 0 else float("inf")
+    target = f"target at most {MEMORY_TARGET_RATIO:g}x"
+    print(f"   worst of the others / one image: {ratio:.2f}x ({target})")
+    return [] if ratio <= MEMORY_TARGET_RATIO else [f"memory: {ratio:.2f}x one image"]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
