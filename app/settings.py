@@ -107,6 +107,9 @@ DATABASE_FILE = "digits.db"
 DATABASE_SCHEMES = ("sqlite", "postgresql")
 #: A review token shorter than this is too easy to guess.
 MIN_TOKEN_LENGTH = 16
+#: How many ranked digits an answer lists unless the request (``top_k``, ``--top-k``)
+#: asks otherwise, and at most.
+TOP_K, MAX_TOP_K = 3, 10
 
 T = TypeVar("T")
 

@@ -29,7 +29,7 @@ from typing import Any
 from app.service import serving
 from app.service.inputs import image_bytes
 from app.service.registry import ModelLoadError, ModelRegistry, load_models
-from app.settings import LOG_LEVELS, Settings, SettingsError
+from app.settings import LOG_LEVELS, MAX_TOP_K, TOP_K, Settings, SettingsError
 from app.vision.errors import InputError
 
 EXIT_INPUT_ERROR = 1
@@ -69,7 +69,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     predict.add_argument(
         "--json", action="store_true", help="print the API's JSON, one document per file"
     )
-    predict.add_argument("--top-k", type=int, default=3, help="ranked candidates (1-10)")
+    predict.add_argument(
+        "--top-k", type=int, default=TOP_K, help=f"ranked candidates (1-{MAX_TOP_K})"
+    )
     predict.add_argument(
         "--include-image", action="store_true", help="add the 28x28 image as a data URL"
     )
@@ -154,8 +156,8 @@ def run_serve(args: argparse.Namespace) -> int:
 def run_predict(args: argparse.Namespace) -> int:
     from app.service.predictor import Options, predict_digit, predict_number
 
-    if not 1 <= args.top_k <= 10:
-        print("digits predict: --top-k must be between 1 and 10", file=sys.stderr)
+    if not 1 <= args.top_k <= MAX_TOP_K:
+        print(f"digits predict: --top-k must be between 1 and {MAX_TOP_K}", file=sys.stderr)
         return EXIT_SETUP_ERROR
     ready = _setup(args, "predict")
     if ready is None:

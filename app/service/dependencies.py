@@ -35,9 +35,9 @@ from app.service.offload import (
     Work,
     WorkerLostError,
 )
-from app.service.predictor import MAX_TOP_K, TOP_K, Options
+from app.service.predictor import Options
 from app.service.registry import ModelRegistry, ServedModel
-from app.settings import Settings
+from app.settings import MAX_TOP_K, TOP_K, Settings
 from app.vision.errors import InputError
 
 #: What to tell a client that asks too early (the lifespan has not loaded the models).

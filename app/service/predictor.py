@@ -33,7 +33,7 @@ from app.service.schemas import (
     NumberResponse,
     PredictResponse,
 )
-from app.settings import Settings
+from app.settings import TOP_K, Settings
 from app.vision.errors import InputError, NoDigitError
 from app.vision.pipeline import (
     Prepared,
@@ -43,9 +43,6 @@ from app.vision.pipeline import (
     prepare_number,
     prepare_pixels,
 )
-
-#: How many ranked digits an answer lists unless asked otherwise, and at most.
-TOP_K, MAX_TOP_K = 3, 10
 
 
 @dataclass(frozen=True)
