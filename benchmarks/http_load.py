@@ -24,6 +24,11 @@ machine does, not what a server does behind a load balancer.
     python benchmarks/http_load.py                      # 16 clients, 10 s per endpoint
     python benchmarks/http_load.py --duration 5 --workers 2 --weights weights/mlp.json
     python benchmarks/http_load.py --predict-processes 2   # one worker, a pool of two
+    python benchmarks/http_load.py --predict-processes 2 --peer --rounds 3   # and the peer
+
+``--peer`` also drives the service people write instead (FastAPI + PyTorch, the same
+network, the usual demo preprocessing: ``benchmarks/peer_load.py``) when PyTorch is
+installed, in ``/predict`` runs that alternate with Digits', and prints both and the ratio.
 
 Only loopback addresses are used; every loop is bounded by ``--duration``.
 """
@@ -46,6 +51,10 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: make the project importable
+    sys.path.insert(0, str(ROOT))
 
 HOST = "127.0.0.1"
 TARGET_RATIO = 0.25
@@ -306,6 +315,30 @@ def line(name: str, figures: dict[str, float]) -> str:
     )
 
 
+def compare_with_peer(args: argparse.Namespace, png: bytes, digits_port: int) -> list[str]:
+    """Alternating ``/predict`` runs against Digits and the FastAPI + PyTorch peer."""
+    from benchmarks import peer_load
+
+    if not peer_load.torch_installed():
+        return ["peer (FastAPI + PyTorch): PyTorch is not installed, no comparison"]
+    processes = max(args.workers, args.predict_processes, 1)
+    weights = args.weights or ROOT / "weights" / "cnn.json"
+    port = free_port()
+    peer = peer_load.start_peer(port, processes, weights, args.log.with_suffix(".peer.log"))
+    try:
+        wait_healthy(port, peer)
+
+        def run(target: int) -> dict[str, float]:
+            request = multipart_request("/predict", target, png)
+            asyncio.run(drive(target, request, args.concurrency, args.warmup))
+            return asyncio.run(drive(target, request, args.concurrency, args.duration)).summary()
+
+        heading = f"peer: FastAPI + PyTorch ({weights.name}), uvicorn --workers {processes}"
+        return [heading, *peer_load.compare(run, digits_port, port, args.rounds)]
+    finally:
+        stop_server(peer)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--concurrency", type=int, default=16)
@@ -320,6 +353,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--weights", type=Path, help="weights file (default: the server's)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    parser.add_argument(
+        "--peer", action="store_true", help="compare with FastAPI + PyTorch (if installed)"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="alternating runs with --peer")
     parser.add_argument("--log", type=Path, default=Path("/tmp/digits-http-load.log"))
     args = parser.parse_args(argv)
 
@@ -348,6 +385,7 @@ def main(argv: list[str] | None = None) -> int:
             figures[path]["server_cpu_ms"] = 1000 * cpu / count
             figures[path]["client_cpu_ms"] = 1000 * client_cpu / count
         memory = peak_memory_mb(server_pids(server.pid))
+        peer_lines = compare_with_peer(args, png, port) if args.peer else []
     finally:
         stop_server(server)
 
@@ -382,6 +420,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"target {name}: {'met' if ok else 'MISSED'}")
     if errors:
         print(f"statuses: {statuses}")
+    for text in peer_lines:
+        print(text)
     if args.json:
         print(json.dumps({"figures": figures, "ratio": ratio, "peak_memory_mb": memory}))
     return 0
