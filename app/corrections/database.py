@@ -22,14 +22,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+#: The newest migration in ``migrations/versions`` (a test checks they agree). A
+#: database already there needs no Alembic at all, which keeps its ~11 MiB of
+#: modules out of every server process but the one that upgrades.
+SCHEMA_REVISION = "0001"
 #: How long a SQLite writer waits for another process's write to finish.
 BUSY_TIMEOUT_MS = 10_000
 #: Any fixed number: the PostgreSQL advisory lock that serialises migrations.
@@ -75,11 +76,12 @@ def describe(engine: Engine) -> str:
 def migrate(engine: Engine) -> str:
     """Upgrade the database to the newest revision; returns that revision."""
     try:
+        if stored_revision(engine) == SCHEMA_REVISION:
+            return SCHEMA_REVISION
         with _migration_lock(engine) as connection:
-            config = Config()
-            config.set_main_option("script_location", str(MIGRATIONS))
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            from alembic import command  # only when there is something to do
+
+            command.upgrade(_alembic_config(connection), "head")
             connection.commit()
             return current_revision(connection) or "none"
     except DatabaseError:
@@ -88,16 +90,39 @@ def migrate(engine: Engine) -> str:
         raise DatabaseError(f"cannot migrate {describe(engine)}: {exc}") from exc
 
 
-def head_revision() -> str:
-    """The newest revision the code knows."""
+def stored_revision(engine: Engine) -> str | None:
+    """The revision the database says it is at (``None``: no schema yet)."""
+    with engine.connect() as connection:
+        try:
+            value = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except DBAPIError as exc:
+            if exc.connection_invalidated or "alembic_version" not in str(exc):
+                raise
+            return None
+    return str(value) if value is not None else None
+
+
+def _alembic_config(connection: Connection | None = None) -> Any:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    head = ScriptDirectory.from_config(config).get_current_head()
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    """The newest revision the migration scripts know."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
     assert head is not None, "no migrations found"
     return head
 
 
 def current_revision(connection: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(connection).get_current_revision()
 
 

@@ -18,7 +18,13 @@ import pytest
 from PIL import Image
 from sqlalchemy import Engine, inspect, text
 
-from app.corrections.database import DatabaseError, connect, head_revision, migrate
+from app.corrections.database import (
+    SCHEMA_REVISION,
+    DatabaseError,
+    connect,
+    head_revision,
+    migrate,
+)
 from app.corrections.dataset import (
     CorrectionsFileError,
     held_out_part,
@@ -86,7 +92,7 @@ def test_migration_creates_the_table_the_code_queries(engine: Engine) -> None:
     assert columns == set(corrections.c.keys())
     with engine.connect() as connection:
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
-    assert version == head_revision()
+    assert version == head_revision() == SCHEMA_REVISION  # the constant follows the scripts
     assert migrate(engine) == head_revision()  # a second run changes nothing
 
 
