@@ -145,6 +145,12 @@ def test_nothing_that_identifies_the_person_is_kept(
     assert set(corrections.c.keys()).isdisjoint({"ip", "address", "user_agent", "client"})
 
 
+def test_the_page_says_what_is_kept_before_offering_to_send(feedback_client: TestClient) -> None:
+    page = feedback_client.get("/").text
+    panel = page[page.index('id="teach"') :]
+    assert panel.index("Nothing about you is kept") < panel.index('id="teach-right"')
+
+
 def test_too_many_corrections_from_one_client_get_429(
     feedback_settings: Settings, make_client: Callable[[Settings], TestClient]
 ) -> None:
@@ -166,6 +172,8 @@ def test_switched_off_there_is_no_endpoint_and_no_database(
     settings = replace(api_settings, feedback=False, feedback_dir=tmp_path / "unused")
     with make_client(settings) as client:
         response = client.post("/feedback", json={"label": 3, "image": data_url(digit_png(3))})
+        page = client.get("/").text
+    assert 'id="teach"' not in page  # the page offers no correction
     assert response.status_code == 404
     assert "DIGITS_FEEDBACK=false" in response.json()["detail"]
     assert not (tmp_path / "unused").exists()
