@@ -138,6 +138,7 @@ def run_serve(args: argparse.Namespace) -> int:
         f"http://{settings.host}:{settings.port}/ (API docs at /docs)",
         file=sys.stderr,
     )
+    del registry, ready  # checked; the server loads its own copy (the image's command too)
     uvicorn.run(
         "app.main:app",
         host=settings.host,
