@@ -204,17 +204,9 @@ async def add_feedback(
 def correction_from(body: FeedbackRequest, model: ServedModel, settings: Settings) -> NewCorrection:
     """Decode and check the images, ask the model again; blocking (CPU)."""
     original = decode_image_text(body.image, settings.max_upload_bytes) if body.image else None
-    if original is not None:
-        photo = load_image(original, settings.max_pixels)  # 413 / 415 for what is not an image
-    if body.input is not None:
-        network_input = input_from_png(decode_image_text(body.input, settings.max_upload_bytes))
-    elif body.pixels is not None:
-        network_input = validate_pixels(pixel_array(body.pixels))
-    else:
-        prepared = prepare_digit(photo)
-        if prepared.empty or not prepared.pieces:
-            raise NoDigitError(prepared.reason or "No digit found in the image.")
-        network_input = prepared.pieces[0].image
+    # 413 / 415 now for an original that is not an image we read, even when 'input' is sent
+    photo = load_image(original, settings.max_pixels) if original is not None else None
+    network_input = seen_input(body, photo, settings)
     probabilities = model.probabilities(network_input[None].astype(np.float32))[0]
     predicted = int(np.argmax(probabilities))
     return NewCorrection(
@@ -227,6 +219,22 @@ def correction_from(body: FeedbackRequest, model: ServedModel, settings: Setting
         network_input=image_to_png_bytes(network_input),
         original=original,
     )
+
+
+def seen_input(body: FeedbackRequest, photo: Image.Image | None, settings: Settings) -> np.ndarray:
+    """The 28x28 input the network saw: as sent, or prepared from the photo as /predict does."""
+    if body.input is not None:
+        return input_from_png(decode_image_text(body.input, settings.max_upload_bytes))
+    if body.pixels is not None:
+        pixels = validate_pixels(pixel_array(body.pixels))
+        if float(pixels.max()) <= 0.0:
+            raise NoDigitError("'pixels' are all 0: there is no ink to learn from.")
+        return pixels
+    assert photo is not None  # FeedbackRequest requires one of the three
+    prepared = prepare_digit(photo)
+    if prepared.empty or not prepared.pieces:
+        raise NoDigitError(prepared.reason or "No digit found in the image.")
+    return prepared.pieces[0].image
 
 
 def input_from_png(data: bytes) -> np.ndarray:

@@ -267,6 +267,7 @@ CORPUS = [
                 "no ink",
             ),
             ("pixels 27 rows", as_json({"label": 1, "pixels": grid(rows=27)}), 422, "28x28"),
+            ("pixels all 0", as_json({"label": 1, "pixels": grid()}), 422, "no ink"),
             ("pixels NaN", as_json({"label": 1, "pixels": with_value("NaN")}), 422, "pixels"),
             (
                 "image SVG",
