@@ -17,12 +17,17 @@ goes through four phases:
    them (the issue's 1.2 MB request that took 1,185 MB), the same image as
    base64 JSON, and the largest ``pixels`` JSON the server parses. Target: each
    at most 2x the single image.
-4. **refused JSON**: a 20 MB ``pixels`` body, which must be refused (413) without
-   the memory its parse would take.
+   A 20 MB ``pixels`` body must be refused (413) without the memory its parse
+   would take.
+4. **heavy clients**: two clients repeat the 32-file batch and the 20 MB
+   ``pixels`` body while a third sends ordinary ``/predict`` requests: the
+   ordinary ones must keep being answered (a batch takes turns, it does not hold
+   the pool), and ``/health/live`` must stay fast (nothing big is parsed on the
+   event loop).
 
 Prints the figures and checks the targets; exit status 1 when one is missed.
 
-    python benchmarks/faults.py                   # about a minute
+    python benchmarks/faults.py                   # about two minutes
     python benchmarks/faults.py --timeout 3 --clients 2
 
 Only loopback addresses are used; every loop is bounded in time.
@@ -278,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
             missed += phase_killed(port, server.pid, args, prober)
             missed += phase_stopped(port, server.pid, args, prober)
             missed += phase_memory(port, server.pid, prober)
+            missed += phase_heavy(port, args, prober)
     finally:
         stop_server(server)
     print("targets:", "all met" if not missed else "MISSED: " + "; ".join(missed))
@@ -390,6 +396,53 @@ def phase_memory(port: int, server_pid: int, prober: Prober) -> list[str]:
     target = f"target at most {MEMORY_TARGET_RATIO:g}x"
     print(f"   worst of the others / one image: {ratio:.2f}x ({target})")
     return [] if ratio <= MEMORY_TARGET_RATIO else [f"memory: {ratio:.2f}x one image"]
+
+
+def phase_heavy(port: int, args: argparse.Namespace, prober: Prober) -> list[str]:
+    png = blank_16_bit_png()
+    batch, batch_kind = multipart([png] * BATCH_FILES)
+    refused = b'{"pixels": [[' + b", ".join([b"0"] * (20 * MIB // 3)) + b"]]}"
+    ordinary, ordinary_kind = multipart([canvas_png()])
+    deadline = time.monotonic() + args.seconds
+    heavy: Counter[int] = Counter()
+    light: list[tuple[int, float]] = []
+
+    def repeat(path: str, body: bytes, kind: str) -> None:
+        while time.monotonic() < deadline:
+            heavy[send(port, "POST", path, body, kind)[0]] += 1
+
+    def ordinary_client() -> None:
+        while time.monotonic() < deadline:
+            light.append(send(port, "POST", "/predict", ordinary, ordinary_kind))
+
+    prober.take()
+    threads = [
+        threading.Thread(target=repeat, args=("/predict/batch", batch, batch_kind)),
+        threading.Thread(target=repeat, args=("/predict", refused, "application/json")),
+        threading.Thread(target=ordinary_client),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(args.seconds + 180)
+    live, _ready = prober.take()
+    times = sorted(seconds * 1000 for status, seconds in light if status == 200)
+    print(
+        f"\n4. two heavy clients (the batch of {BATCH_FILES}, the 20 MB pixels JSON) for "
+        f"{args.seconds:g} s: {describe(heavy)}"
+    )
+    if times:
+        print(
+            f"   a third client's ordinary /predict: {len(times)} answered, median "
+            f"{statistics.median(times):.0f} ms, slowest {times[-1]:.0f} ms"
+        )
+    print("   " + latency_line(live))
+    missed = []
+    if not times or len(times) < len(light):
+        missed.append("heavy: an ordinary request was not answered")
+    if live and max(live) > 1000:
+        missed.append(f"heavy: /health/live took {max(live):.0f} ms")
+    return missed
 
 
 if __name__ == "__main__":
