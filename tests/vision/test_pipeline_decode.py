@@ -117,6 +117,26 @@ def test_large_jpeg_is_decoded_reduced_but_boxes_stay_in_full_size() -> None:
     assert 300 <= x <= 500 and 500 <= y <= 700 and 1200 <= w <= 1600 and 1700 <= h <= 1900
 
 
+def test_a_large_colour_jpeg_is_decoded_straight_to_the_grey_it_converts_to() -> None:
+    """The reduced decode reads only the luma: the grey levels and the digit are those of
+    decoding the colours and converting, as before (blue ink on cream paper, sensor noise)."""
+    rng = np.random.default_rng(4)
+    paper = np.array([238, 228, 200], np.int16)  # cream
+    colour = np.where(np.asarray(seven((2400, 1800)))[..., None] < 128, [30, 40, 150], paper)
+    noisy = colour + rng.integers(-6, 7, size=(1800, 2400, 3))
+    data = encode(Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8), "RGB"), "JPEG")
+    decoded = load_image(data)
+    assert decoded.mode == "L" and decoded.size == (1200, 900)
+    as_colour = Image.open(io.BytesIO(data))
+    as_colour.draft("RGB", (1200, 900))
+    as_colour.info[FULL_SIZE_KEY] = (2400, 1800)  # as load_image marks a reduced decode
+    converted = np.asarray(as_colour.convert("L"), dtype=np.int16)
+    assert np.abs(np.asarray(decoded, dtype=np.int16) - converted).max() <= 1
+    ours, before = prepare_digit(decoded).pieces[0], prepare_digit(as_colour).pieces[0]
+    assert ours.box == before.box
+    np.testing.assert_allclose(ours.image, before.image, atol=2 / 255)
+
+
 def png_header_only(width: int, height: int) -> bytes:
     """A PNG whose header claims a size, with almost no pixel data."""
 
