@@ -66,7 +66,7 @@ class ConvBlock:
         conv, n = self.conv, len(x)
         k, p, f = conv.kernel, conv.padding, conv.filters
         _, h, w, c = x.shape
-        padded = _buffer(buffers, "padded", (n, h + 2 * p, w + 2 * p, c))
+        padded = _buffer(buffers, "padded", (n, h + 2 * p, w + 2 * p, c), zeroed=True)
         padded[:, p : p + h, p : p + w, :] = x  # the border stays zero from the first fill
         ph, pw = h // POOL, w // POOL
         rows = POOL * POOL * n * ph * pw
@@ -84,11 +84,13 @@ class ConvBlock:
         np.maximum(pooled, 0, out=pooled)
 
 
-def _buffer(buffers: dict[str, Array], name: str, shape: tuple[int, ...]) -> Array:
-    """This call's named buffer of ``shape``, made on first use (zeroed, for the padding)."""
+def _buffer(
+    buffers: dict[str, Array], name: str, shape: tuple[int, ...], zeroed: bool = False
+) -> Array:
+    """This call's named buffer of ``shape``, made on first use (``zeroed``: the padding's)."""
     found = buffers.get(name)
     if found is None or found.shape != shape:
-        found = buffers[name] = np.zeros(shape, dtype=np.float32)
+        found = buffers[name] = (np.zeros if zeroed else np.empty)(shape, dtype=np.float32)
     return found
 
 
