@@ -4,6 +4,12 @@
 probabilities, and the calibration temperature fitted after training. It hides
 the input layout: ``predict_proba`` takes MNIST-style images ``(n, 28, 28)`` (or
 already flat ``(n, 784)``) and reshapes them to what the first layer expects.
+
+A network may have an 11th output, "not a digit" (``not_a_digit``, its index:
+10), trained on drawings that are no digit. ``predict_proba`` still answers the
+ten digits' probabilities (the 11th taken out and the rest renormalised, so
+everything built on ten digits works unchanged); ``read`` also gives the
+probability that the image is not a digit at all.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from model.inference import fast_forward
 from model.layers import Array, Layer
 from model.losses import Loss, get_loss
 
+NOT_A_DIGIT_INDEX = 10  # the label and output index of "not a digit"
+
 
 class Network:
     def __init__(
@@ -24,17 +32,19 @@ class Network:
         input_shape: tuple[int, ...] = (784,),
         loss: str = "softmax_cross_entropy",
         temperature: float = 1.0,
+        not_a_digit: int | None = None,
     ) -> None:
         self.layers = layers
         self.input_shape = tuple(input_shape)
         self.loss: Loss = get_loss(loss)
         self.temperature = float(temperature)
+        self.not_a_digit = not_a_digit  # index of the "not a digit" output, if there is one
         if layers and hasattr(layers[0], "input_grad"):
             layers[0].input_grad = False  # nothing consumes the gradient of the images
 
     # -- the forward/backward protocol, for the whole stack ------------------------------
     def forward(self, x: Array, training: bool = False) -> Array:
-        """``(batch, *input_shape) -> (batch, 10)`` logits."""
+        """``(batch, *input_shape) -> (batch, outputs)`` logits (10, or 11 with not-a-digit)."""
         for layer in self.layers:
             x = layer.forward(x, training)
         return x
@@ -81,14 +91,32 @@ class Network:
         x = self.prepare(images)
         forward = self.forward_fast if fast else self.forward_plain
         parts = [forward(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
-        return np.concatenate(parts) if parts else np.zeros((0, 10), np.float32)
+        return np.concatenate(parts) if parts else np.zeros((0, self.outputs), np.float32)
 
-    def predict_proba(self, images: Array, calibrated: bool = True, fast: bool = False) -> Array:
-        """``(n, 28, 28)`` -> ``(n, 10)`` probabilities (temperature-scaled when calibrated)."""
+    @property
+    def outputs(self) -> int:
+        return 10 if self.not_a_digit is None else 11
+
+    def read(
+        self, images: Array, calibrated: bool = True, fast: bool = False
+    ) -> tuple[Array, Array]:
+        """``(n, 28, 28)`` -> the ten digits' probabilities ``(n, 10)`` (summing to 1) and
+        the probability that each image is not a digit ``(n,)`` (0 without that output)."""
         logits = self.logits(images, fast=fast)
         if calibrated and self.temperature != 1.0:
             logits = logits / np.float32(self.temperature)
-        return self.loss.probabilities(logits).astype(np.float32)
+        probabilities = self.loss.probabilities(logits).astype(np.float32)
+        if self.not_a_digit is None:
+            return probabilities, np.zeros(len(probabilities), np.float32)
+        refused = probabilities[:, self.not_a_digit]
+        digits = np.delete(probabilities, self.not_a_digit, axis=1)
+        total = np.maximum(digits.sum(axis=1, keepdims=True), np.finfo(np.float32).tiny)
+        return (digits / total).astype(np.float32), refused
+
+    def predict_proba(self, images: Array, calibrated: bool = True, fast: bool = False) -> Array:
+        """``(n, 28, 28)`` -> ``(n, 10)`` digit probabilities (temperature-scaled when
+        calibrated); a not-a-digit output is left out (see ``read``)."""
+        return self.read(images, calibrated, fast)[0]
 
     def predict(self, images: Array) -> Array:
         return self.predict_proba(images, calibrated=False).argmax(axis=1)

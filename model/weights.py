@@ -1,11 +1,13 @@
 """The JSON weights file: a versioned, validated description of a trained network.
 
-Format ``digits-weights``, version 1::
+Format ``digits-weights``, version 1 (version 2 when the network has a not-a-digit
+output: ``architecture.not_a_digit``, the index 10 of its 11th output)::
 
     {
       "format": "digits-weights", "version": 1,
       "architecture": {"input_shape": [784], "loss": "softmax_cross_entropy",
-                       "layers": [{"type": "dense", "n_in": 784, "n_out": 512, ...}, ...]},
+                       "layers": [{"type": "dense", "n_in": 784, "n_out": 512, ...}, ...],
+                       "not_a_digit": 10  (version 2 only)},
       "input": {"height": 28, "width": 28, "ink": 1.0, "background": 0.0, ...},
       "calibration": {"temperature": 1.0, ...},
       "training": {hyperparameters, seed, data checksums, history, accuracies, date,
@@ -41,12 +43,16 @@ import numpy as np
 from model.conv import Conv2D
 from model.layers import Array, Dense, Dropout, Flatten, Layer, ReLU, Sigmoid
 from model.losses import LOSSES
-from model.network import Network
+from model.network import NOT_A_DIGIT_INDEX, Network
 from model.normalization import BatchNorm
 from model.pooling import GlobalAvgPool, MaxPool2D
 
 FORMAT = "digits-weights"
-VERSION = 1
+VERSION = 2  # the newest this code reads
+#: version 2 added ``architecture.not_a_digit``: the index (10) of an 11th output that says
+#: the image is not a digit. Files without it are still written as version 1, so a reader
+#: of version 1 reads them; a file with it says plainly that it needs newer code.
+NOT_A_DIGIT_VERSION = 2
 
 INPUT_CONVENTION = {
     "height": 28,
@@ -184,11 +190,12 @@ def network_to_dict(network: Network, training: dict[str, Any] | None = None) ->
     }
     return {
         "format": FORMAT,
-        "version": VERSION,
+        "version": 1 if network.not_a_digit is None else NOT_A_DIGIT_VERSION,
         "architecture": {
             "input_shape": list(network.input_shape),
             "loss": network.loss.name,
             "layers": layers,
+            **({"not_a_digit": network.not_a_digit} if network.not_a_digit is not None else {}),
         },
         "input": dict(INPUT_CONVENTION),
         "calibration": {"temperature": network.temperature},
@@ -247,7 +254,7 @@ def build_layer(spec: Any, index: int) -> Layer:
         raise WeightsError(f"{where}: {exc}") from None
 
 
-def check_shapes(layers: list[Layer], input_shape: tuple[int, ...]) -> None:
+def check_shapes(layers: list[Layer], input_shape: tuple[int, ...], outputs: int = 10) -> None:
     """Walk one example's shape through the stack; fail where it does not fit."""
     shape = input_shape
     for index, layer in enumerate(layers):
@@ -258,8 +265,8 @@ def check_shapes(layers: list[Layer], input_shape: tuple[int, ...]) -> None:
                 f"input features/channels but receives shape {list(shape)}"
             )
         shape = layer.output_shape(shape)
-    if shape != (10,):
-        raise WeightsError(f"the network outputs shape {list(shape)}, expected [10]")
+    if shape != (outputs,):
+        raise WeightsError(f"the network outputs shape {list(shape)}, expected [{outputs}]")
 
 
 def load_parameters(layers: list[Layer], parameters: Any) -> None:
@@ -309,10 +316,24 @@ def network_from_dict(data: Any) -> Network:
         raise WeightsError(f"architecture.loss {loss!r} is unknown; known: {', '.join(LOSSES)}")
     specs = _require(arch, "layers", list, "architecture.")
     layers = [build_layer(spec, i) for i, spec in enumerate(specs)]
-    check_shapes(layers, input_shape)
+    not_a_digit = read_not_a_digit(arch, version)
+    check_shapes(layers, input_shape, 10 if not_a_digit is None else 11)
     _require(data, "input", dict, "")
     load_parameters(layers, _require(data, "parameters", dict, ""))
-    return Network(layers, input_shape, loss, read_temperature(data.get("calibration", {})))
+    temperature = read_temperature(data.get("calibration", {}))
+    return Network(layers, input_shape, loss, temperature, not_a_digit)
+
+
+def read_not_a_digit(arch: dict[str, Any], version: int) -> int | None:
+    """The index of the not-a-digit output, or None for a ten-digit network."""
+    if "not_a_digit" not in arch:
+        return None
+    index = _require(arch, "not_a_digit", int, "architecture.")
+    if version < NOT_A_DIGIT_VERSION:
+        raise WeightsError(f"architecture.not_a_digit needs format version {NOT_A_DIGIT_VERSION}")
+    if index != NOT_A_DIGIT_INDEX:
+        raise WeightsError(f"architecture.not_a_digit must be {NOT_A_DIGIT_INDEX}, not {index}")
+    return index
 
 
 def read_temperature(calibration: Any) -> float:
