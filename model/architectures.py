@@ -20,7 +20,7 @@ import numpy as np
 
 from model.conv import Conv2D
 from model.layers import Dense, Dropout, Flatten, Layer, ReLU, Sigmoid
-from model.network import Network
+from model.network import NOT_A_DIGIT_INDEX, Network
 from model.normalization import BatchNorm
 from model.pooling import MaxPool2D
 
@@ -51,6 +51,9 @@ class TrainConfig:
     clean_fraction: float = 0.0  # share of each batch left un-augmented
     pen_redraw: float = 0.0  # share of digits redrawn along their skeleton with a uniform pen
     styles: bool = False  # synthesise flagged ones and crossed sevens (model/styles.py)
+    real_writers: float = 0.0  # share of each batch: pendigits training writers, rendered
+    not_digit: float = 0.0  # share of each batch: non-digits; above 0 adds an 11th output
+    slashed_zeros: float = 0.0  # share of zeros given a slash (with styles)
     train_subset: int = 0  # 0: the whole training split
     teacher: str = ""  # weights file whose softened probabilities the network also learns
     distill_weight: float = 0.7  # share of the teacher's soft loss (the rest: the labels)
@@ -65,6 +68,11 @@ class TrainConfig:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
+def outputs(config: TrainConfig) -> int:
+    """Ten digits, and an 11th "not a digit" output when trained on non-digits."""
+    return 11 if config.not_digit > 0 else 10
+
+
 def mlp_layers(config: TrainConfig, rng: np.random.Generator) -> list[Layer]:
     layers: list[Layer] = []
     sizes = [784, *config.hidden]
@@ -73,7 +81,7 @@ def mlp_layers(config: TrainConfig, rng: np.random.Generator) -> list[Layer]:
         layers.append(ReLU() if config.activation == "relu" else Sigmoid())
         if config.dropout:
             layers.append(Dropout(config.dropout, rng))
-    layers.append(Dense(sizes[-1], 10, config.init, rng))
+    layers.append(Dense(sizes[-1], outputs(config), config.init, rng))
     return layers
 
 
@@ -95,17 +103,18 @@ def cnn_layers(config: TrainConfig, rng: np.random.Generator) -> list[Layer]:
         if config.dropout:
             layers.append(Dropout(config.dropout, rng))
         features = width
-    layers.append(Dense(features, 10, "he_normal", rng))
+    layers.append(Dense(features, outputs(config), "he_normal", rng))
     return layers
 
 
 def build_network(config: TrainConfig, rng: np.random.Generator) -> Network:
     if config.activation not in ("relu", "sigmoid"):
         raise ValueError(f"unknown activation {config.activation!r}; known: relu, sigmoid")
+    refuse = NOT_A_DIGIT_INDEX if config.not_digit > 0 else None
     if config.arch == "mlp":
-        return Network(mlp_layers(config, rng), (784,), config.loss)
+        return Network(mlp_layers(config, rng), (784,), config.loss, not_a_digit=refuse)
     if config.arch == "cnn":
-        return Network(cnn_layers(config, rng), (28, 28, 1), config.loss)
+        return Network(cnn_layers(config, rng), (28, 28, 1), config.loss, not_a_digit=refuse)
     raise ValueError(f"unknown architecture {config.arch!r}; known: mlp, cnn")
 
 

@@ -7,7 +7,9 @@ share of the ones and sevens in a batch, drawn as anti-aliased lines whose width
 matches the digit's own strokes, so the labels stay true:
 
 - a 1 gets a flag from its top going down-left, and sometimes a base;
-- a 7 gets a short bar across its stem, a little below the middle.
+- a 7 gets a short bar across its stem, a little below the middle;
+- a 0 gets a slash through it, top right to bottom left (as programmers and much
+  of Scandinavia write it; the served network read such zeros as 8).
 
 Everything is vectorised over the chosen images and draws from the generator passed in.
 """
@@ -28,6 +30,7 @@ class StyleConfig:
     flag_p: float = 0.5  # share of ones that get a flag
     base_p: float = 0.25  # share of flagged ones that also get a base
     crossed_p: float = 0.35  # share of sevens that get a crossbar
+    slashed_p: float = 0.0  # share of zeros that get a slash (0: the shipped files before it)
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -101,6 +104,19 @@ def cross_sevens(sevens: Array, rng: np.random.Generator) -> Array:
     return np.maximum(sevens, segment_ink(start, end, width))
 
 
+def slash_zeros(zeros: Array, rng: np.random.Generator) -> Array:
+    top, bottom, _, _ = ink_extent(zeros)
+    cols = zeros.max(axis=1) > 0.3  # (k, 28)
+    left = cols.argmax(axis=1).astype(np.float32)
+    right = (SIZE - 1 - cols[:, ::-1].argmax(axis=1)).astype(np.float32)
+    height = bottom - top
+    width = stroke_width(zeros, height * 2.5)  # a 0 is about two and a half heights long
+    reach = rng.uniform(-0.05, 0.12, (2, len(zeros))) * height  # ends inside or past the ring
+    start = np.stack([right + reach[0] * 0.6, top - reach[0]], axis=1)
+    end = np.stack([left - reach[1] * 0.6, bottom + reach[1]], axis=1)
+    return np.maximum(zeros, segment_ink(start, end, width))
+
+
 def add_world_styles(
     images: Array, labels: Array, rng: np.random.Generator, cfg: StyleConfig
 ) -> Array:
@@ -108,6 +124,10 @@ def add_world_styles(
     out = images.copy()
     flag = (labels == 1) & (rng.random(len(labels)) < cfg.flag_p)
     cross = (labels == 7) & (rng.random(len(labels)) < cfg.crossed_p)
+    if cfg.slashed_p > 0:  # no draw at all without slashes: older recipes stay bit for bit
+        slash = (labels == 0) & (rng.random(len(labels)) < cfg.slashed_p)
+        if slash.any():
+            out[slash] = slash_zeros(out[slash], rng)
     if flag.any():
         out[flag] = add_flags(out[flag], rng, cfg.base_p)
     if cross.any():

@@ -28,6 +28,7 @@ from model.architectures import TrainConfig, build_network
 from model.augment import AugmentConfig, augment_some, pen_redraw
 from model.evaluation import accuracy
 from model.losses import distillation
+from model.mixing import MixSources, load_sources, mix_batch
 from model.mnist import MNIST, to_float
 from model.network import Network
 from model.optimizers import Optimizer, Schedule, make_optimizer
@@ -50,6 +51,8 @@ class TrainResult:
     val_y: Array = field(default_factory=lambda: np.zeros(0, np.int64))
     #: the teacher's file name, SHA-256 and test accuracy, when distilled
     teacher: dict[str, Any] | None = None
+    #: the real writers' and non-digits' data, when mixed in (``MixSources.record``)
+    sources: dict[str, Any] | None = None
 
 
 class Progress:
@@ -136,31 +139,45 @@ def run_epoch(
     rng: np.random.Generator,
     progress: Progress,
     teacher: Teacher | None = None,
+    sources: MixSources | None = None,
 ) -> tuple[float, float]:
     """One pass over the training split; returns the mean loss and accuracy."""
     n = len(split.train_y)
     steps = -(-n // config.batch_size)
     progress.start_epoch(epoch, config.epochs, steps)
     aug = AugmentConfig() if config.augment else None
-    styles = StyleConfig() if config.styles else None
+    styles = style_config(config)
     total_loss = total_correct = seen = 0.0
     start = time.perf_counter()
     for step, idx in enumerate(batches(n, config.batch_size, rng)):
-        x = split.train_x[idx]
+        x, y = split.train_x[idx], split.train_y[idx]
         if styles is not None:
-            x = add_world_styles(x, split.train_y[idx], rng, styles)
+            x = add_world_styles(x, y, rng, styles)
+        if sources is not None:
+            x, y = mix_batch(x, y, sources, config.real_writers, config.not_digit, rng)
         if config.pen_redraw > 0:
             x = pen_redraw(x, rng, config.pen_redraw)
         if aug is not None:
             x = augment_some(x, rng, aug, config.clean_fraction)
         optimizer.lr = schedule(epoch + step / steps)
-        loss, logits = train_step(network, x, split.train_y[idx], teacher, config)
+        loss, logits = train_step(network, x, y, teacher, config)
         optimizer.step(network)
         total_loss += loss * len(idx)
-        total_correct += float((logits.argmax(axis=1) == split.train_y[idx]).sum())
+        total_correct += float((logits.argmax(axis=1) == y).sum())
         seen += len(idx)
         progress.step(total_loss / seen, total_correct / seen, seen / (time.perf_counter() - start))
     return total_loss / seen, total_correct / seen
+
+
+def style_config(config: TrainConfig) -> StyleConfig | None:
+    return StyleConfig(slashed_p=config.slashed_zeros) if config.styles else None
+
+
+def mix_sources(config: TrainConfig) -> MixSources | None:
+    """The real writers' strokes and the letters, loaded only when the recipe mixes them."""
+    if config.real_writers <= 0 and config.not_digit <= 0:
+        return None
+    return load_sources(config.real_writers > 0, config.not_digit > 0)
 
 
 def validation_loss(network: Network, x: Array, y: Array) -> float:
@@ -179,10 +196,17 @@ def train(
     split = make_split(config, data, rng, extra)
     network = build_network(config, rng)
     teacher = load_teacher(config.teacher) if config.teacher else None
+    if teacher is not None and teacher.network.outputs != network.outputs:
+        raise ValueError(
+            f"the teacher has {teacher.network.outputs} outputs and the network "
+            f"{network.outputs}: distil a not-a-digit network only from another one"
+        )
+    sources = mix_sources(config)
     optimizer = make_optimizer(config.optimizer, config.lr, config.momentum, config.weight_decay)
     schedule = Schedule(config.schedule, config.lr, config.epochs, warmup=config.warmup)
     progress = progress or Progress()
     result = TrainResult(network, val_x=split.val_x, val_y=split.val_y)
+    result.sources = sources.record() if sources else None
     result.teacher = teacher.record if teacher else None
     best = network.snapshot()
     began = time.perf_counter()
@@ -190,7 +214,7 @@ def train(
         for epoch in range(config.epochs):
             t0 = time.perf_counter()
             loss, acc = run_epoch(
-                network, optimizer, schedule, split, epoch, config, rng, progress, teacher
+                network, optimizer, schedule, split, epoch, config, rng, progress, teacher, sources
             )
             seconds = time.perf_counter() - t0
             record = {
@@ -223,7 +247,8 @@ def training_record(
         "hyperparameters": config.to_dict(),
         "seed": config.seed,
         "augmentation": AugmentConfig().to_dict() if config.augment else None,
-        "styles": StyleConfig().to_dict() if config.styles else None,
+        "styles": style.to_dict() if (style := style_config(config)) else None,
+        "mixed_in": result.sources,
         "teacher": result.teacher,
         "history": result.history,
         "best_epoch": result.best_epoch,

@@ -124,7 +124,7 @@ def run_train(args: argparse.Namespace) -> int:
     print(f"training {describe(config)}", file=sys.stderr)
     try:
         result = train(config, data, make_progress(args.quiet), extra=extra_data)
-    except WeightsError as exc:  # the teacher's file
+    except (WeightsError, ValueError) as exc:  # the teacher: its file, its outputs
         print(f"digits train: {exc}", file=sys.stderr)
         return 1
     extra = finish_record(result, data) | extra_record

@@ -97,7 +97,9 @@ def test_distillation_learns_from_the_teacher_not_the_labels(mnist: MNIST) -> No
 
 
 def test_distillation_at_weight_zero_is_plain_training(mnist: MNIST) -> None:
-    config = replace(PRESETS["mlp"], hidden=[32], epochs=1, train_subset=600, val_size=200)
+    config = replace(
+        PRESETS["mlp"], hidden=[32], epochs=1, train_subset=600, val_size=200, not_digit=0.0
+    )
     plain = train(config, mnist).network.snapshot()
     zero = train(replace(config, teacher=str(CNN), distill_weight=0.0), mnist).network.snapshot()
     half = train(replace(config, teacher=str(CNN), distill_weight=0.5), mnist).network.snapshot()

@@ -1,0 +1,109 @@
+"""Real writers and non-digits mixed into MNIST training batches, rendered on the fly.
+
+MNIST's writers are one population; people using the service are another (open
+4s, hooked 9s, flagged 1s, slashed 0s...). ``mix_batch`` replaces a random share
+of each batch (``real_writers``) with digits of the pendigits *training* writers
+(``model.strokedata``: the held-out writers are never loaded here), each drawn
+with a random pen and size (``model.render``), and, when the network has a "not a
+digit" output, another share (``not_digit``) with non-digits labelled 10: half
+real handwritten letters from the uji-letters training writers (minus the
+letters written like digits), half generated shapes, symbols and scribbles
+(``model.negatives.TRAIN_KINDS``). The rest of the augmentation (rotation,
+elastic wobble, thickness) then applies to all of them alike.
+
+Every choice comes from the training run's one generator, so a seed still gives
+the same weights bit for bit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from model.negatives import TRAIN_KINDS, draw
+from model.network import NOT_A_DIGIT_INDEX
+from model.render import render_batch
+from model.strokedata import (
+    HELDOUT_PENDIGITS_WRITERS,
+    HELDOUT_UJI_WRITERS,
+    PENDIGITS_SHA256,
+    UJI_SHA256,
+    StrokeSample,
+    load_pendigits,
+    load_uji_letters,
+    negative_letters,
+    split_writers,
+)
+
+Array = np.ndarray
+LETTER_SHARE = 0.5  # of the non-digits: real letters; the rest generated shapes
+KIND_NAMES = tuple(TRAIN_KINDS)
+
+
+@dataclass
+class MixSources:
+    """The strokes training may use: never a held-out writer's."""
+
+    digits: list[StrokeSample]
+    digit_labels: Array
+    letters: list[StrokeSample]
+
+    def record(self) -> dict[str, object]:
+        """What the weights file's training record says about them."""
+        return {
+            "pendigits_sha256": PENDIGITS_SHA256,
+            "pendigits_heldout_writers": list(HELDOUT_PENDIGITS_WRITERS),
+            "pendigits_training_samples": len(self.digits),
+            "uji_sha256": UJI_SHA256,
+            "uji_heldout_writers": list(HELDOUT_UJI_WRITERS),
+            "uji_training_letters": len(self.letters),
+            "negative_kinds": list(KIND_NAMES),
+            "letter_share": LETTER_SHARE,
+        }
+
+
+def load_sources(need_digits: bool, need_letters: bool) -> MixSources:
+    digits = split_writers(load_pendigits(), HELDOUT_PENDIGITS_WRITERS)[0] if need_digits else []
+    letters: list[StrokeSample] = []
+    if need_letters:
+        letters = negative_letters(split_writers(load_uji_letters(), HELDOUT_UJI_WRITERS)[0])
+    labels = np.array([int(s.label) for s in digits], np.int64)
+    return MixSources(digits, labels, letters)
+
+
+def non_digits(count: int, sources: MixSources, rng: np.random.Generator) -> Array:
+    """``count`` rendered non-digits: letters and generated kinds."""
+    from_letters = rng.random(count) < (LETTER_SHARE if sources.letters else 0.0)
+    letter_picks = rng.integers(0, max(1, len(sources.letters)), count)
+    kind_picks = rng.integers(0, len(KIND_NAMES), count)
+    strokes = [
+        sources.letters[letter_picks[i]].strokes
+        if from_letters[i]
+        else draw(KIND_NAMES[kind_picks[i]], rng)
+        for i in range(count)
+    ]
+    return render_batch(strokes, rng)
+
+
+def mix_batch(
+    x: Array,
+    y: Array,
+    sources: MixSources,
+    real_writers: float,
+    not_digit: float,
+    rng: np.random.Generator,
+) -> tuple[Array, Array]:
+    """A copy of the batch with some images replaced by real writers and non-digits."""
+    x, y = x.copy(), y.copy()
+    draw_share = rng.random(len(y))
+    real = draw_share < real_writers if sources.digits else np.zeros(len(y), bool)
+    negative = (draw_share >= real_writers) & (draw_share < real_writers + not_digit)
+    if real.any():
+        picks = rng.integers(0, len(sources.digits), int(real.sum()))
+        x[real] = render_batch([sources.digits[i].strokes for i in picks], rng)
+        y[real] = sources.digit_labels[picks]
+    if negative.any():
+        x[negative] = non_digits(int(negative.sum()), sources, rng)
+        y[negative] = NOT_A_DIGIT_INDEX
+    return x, y
