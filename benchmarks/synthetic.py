@@ -259,10 +259,14 @@ def canvas_alpha(family: str, digit: Array, rng: np.random.Generator) -> Array:
 
 def canvas_image(family: str, digit: Array, rng: np.random.Generator) -> Image.Image:
     """A drawing-page canvas of one digit."""
-    alpha = canvas_alpha(family, digit, rng)
+    return canvas_of(family, canvas_alpha(family, digit, rng), rng)
+
+
+def canvas_of(family: str, alpha: Array, rng: np.random.Generator) -> Image.Image:
+    """The canvas ``family`` (transparent, dark or white) of an ink layer ``alpha``."""
     a8 = (alpha * 255.0 + 0.5).astype(np.uint8)
     if family == "canvas_transparent":
-        rgba = np.zeros((CANVAS, CANVAS, 4), np.uint8)
+        rgba = np.zeros((*alpha.shape, 4), np.uint8)
         rgba[..., :3] = rng.integers(0, 60, size=3)
         rgba[..., 3] = a8
         return Image.fromarray(rgba, "RGBA")
