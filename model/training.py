@@ -53,6 +53,8 @@ class TrainResult:
     teacher: dict[str, Any] | None = None
     #: the real writers' and non-digits' data, when mixed in (``MixSources.record``)
     sources: dict[str, Any] | None = None
+    #: the weights file training started from (file name, SHA-256, test accuracy), if any
+    started_from: dict[str, Any] | None = None
 
 
 class Progress:
@@ -98,6 +100,41 @@ def make_split(
 class Teacher:
     network: Network
     record: dict[str, Any]  # file name, sha256, test accuracy: for the training record
+
+
+def start_from(network: Network, path: str) -> dict[str, Any]:
+    """Copy a saved network's parameters into ``network``; returns the file's record.
+
+    The layers must match, except that a ten-digit file may start a network with a
+    "not a digit" output: the ten digits' weights are copied and the new output
+    keeps its fresh (seeded) initialisation, so a network trained on MNIST alone
+    learns the new class and the real writers without starting over.
+    """
+    file = Path(path)
+    base, doc = load(file)
+    if len(base.layers) != len(network.layers):
+        raise ValueError(
+            f"{file}: {len(base.layers)} layers, the recipe builds {len(network.layers)}"
+        )
+    for index, (source, target) in enumerate(zip(base.layers, network.layers, strict=True)):
+        for store in ("params", "state"):
+            mine, theirs = getattr(target, store), getattr(source, store)
+            for key, value in theirs.items():
+                if mine[key].shape == value.shape:
+                    mine[key][...] = value
+                elif value.shape[-1] == 10 and mine[key].shape[-1] == 11:  # the new output
+                    mine[key][..., :10] = value
+                else:
+                    raise ValueError(
+                        f"{file}: layer {index} {key} has shape {list(value.shape)}, "
+                        f"the recipe needs {list(mine[key].shape)}"
+                    )
+    training = doc.get("training") or {}
+    return {
+        "file": file.name,
+        "sha256": hashlib.sha256(file.read_bytes()).hexdigest(),
+        "test_accuracy": training.get("test_accuracy"),
+    }
 
 
 def load_teacher(path: str) -> Teacher:
@@ -202,11 +239,13 @@ def train(
             f"{network.outputs}: distil a not-a-digit network only from another one"
         )
     sources = mix_sources(config)
+    result_start = start_from(network, config.init_from) if config.init_from else None
     optimizer = make_optimizer(config.optimizer, config.lr, config.momentum, config.weight_decay)
     schedule = Schedule(config.schedule, config.lr, config.epochs, warmup=config.warmup)
     progress = progress or Progress()
     result = TrainResult(network, val_x=split.val_x, val_y=split.val_y)
     result.sources = sources.record() if sources else None
+    result.started_from = result_start
     result.teacher = teacher.record if teacher else None
     best = network.snapshot()
     began = time.perf_counter()
@@ -249,6 +288,7 @@ def training_record(
         "augmentation": AugmentConfig().to_dict() if config.augment else None,
         "styles": style.to_dict() if (style := style_config(config)) else None,
         "mixed_in": result.sources,
+        "started_from": result.started_from,
         "teacher": result.teacher,
         "history": result.history,
         "best_epoch": result.best_epoch,

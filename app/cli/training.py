@@ -50,6 +50,10 @@ _OVERRIDES: list[tuple[str, type, str]] = [
     ("pen_redraw", float, "share of digits redrawn with a uniform pen (drawing-app strokes)"),
     ("train_subset", int, "train on only the first N training images (0: all)"),
     ("teacher", str, "distil from this weights file (e.g. weights/cnn.json)"),
+    ("init_from", str, "start from this weights file's parameters (fine-tuning)"),
+    ("real_writers", float, "share of each batch: pendigits training writers, rendered"),
+    ("not_digit", float, "share of each batch: non-digits (adds a not-a-digit output)"),
+    ("slashed_zeros", float, "share of zeros given a slash (with --styles)"),
     ("distill_weight", float, "share of the teacher's soft loss (the rest: the labels)"),
     ("distill_temperature", float, "softmax temperature of the teacher's soft targets"),
 ]

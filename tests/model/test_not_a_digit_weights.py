@@ -72,3 +72,19 @@ def test_a_ten_output_file_with_the_key_is_refused(tmp_path: Path) -> None:
     path.write_text(json.dumps(doc))
     with pytest.raises(WeightsError, match="expected \\[11\\]"):
         load(path)
+
+
+def test_training_can_start_from_a_ten_digit_file(tmp_path: Path) -> None:
+    from model.training import start_from
+
+    base = small(0.0)
+    save(base, tmp_path / "base.json")
+    grown = small(0.1)
+    record = start_from(grown, str(tmp_path / "base.json"))
+    assert record["file"] == "base.json" and len(record["sha256"]) == 64
+    w_base, w_grown = base.layers[-1].params["W"], grown.layers[-1].params["W"]
+    assert np.array_equal(w_grown[:, :10], w_base) and w_grown[:, 10].any()
+    assert np.array_equal(grown.layers[0].params["W"], base.layers[0].params["W"])
+    with pytest.raises(ValueError, match="shape"):
+        wider = build_network(replace(PRESETS["relu256"], hidden=[8]), np.random.default_rng(0))
+        start_from(wider, str(tmp_path / "base.json"))
