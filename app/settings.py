@@ -20,6 +20,9 @@ Variable                       Default                Meaning
                                                       models folder; its name is the file's stem.
 ``DIGITS_UNSURE_THRESHOLD``    ``0.6``                A calibrated probability below this gives
                                                       ``"status": "unsure"``.
+``DIGITS_NOT_A_DIGIT_THRESHOLD`` ``0.5``              A "not a digit" probability at or above
+                                                      this gives ``"status": "not_a_digit"``
+                                                      (networks with that output only).
 ``DIGITS_MAX_UPLOAD_BYTES``    ``10485760`` (10 MiB)  Largest image file (bytes, after base64
                                                       decoding); larger gets 413.
 ``DIGITS_MAX_REQUEST_BYTES``   ``33554432`` (32 MiB)  Largest request body (batch, base64 JSON);
@@ -126,6 +129,8 @@ class Settings:
     default_model: str | None = None
     weights_path: Path | None = None
     unsure_threshold: float = 0.6
+    #: chosen on validation data by ``benchmarks/not_digits.py``
+    not_a_digit_threshold: float = 0.5
     max_upload_bytes: int = 10 * 1024 * 1024
     max_request_bytes: int = 32 * 1024 * 1024
     max_pixels: int = 40_000_000
@@ -170,6 +175,9 @@ class Settings:
             default_model=read.value("MODEL", _name, None),
             weights_path=read.value("WEIGHTS", Path, None),
             unsure_threshold=read.value("UNSURE_THRESHOLD", _probability, cls.unsure_threshold),
+            not_a_digit_threshold=read.value(
+                "NOT_A_DIGIT_THRESHOLD", _probability, cls.not_a_digit_threshold
+            ),
             max_upload_bytes=read.value("MAX_UPLOAD_BYTES", _positive_int, cls.max_upload_bytes),
             max_request_bytes=read.value("MAX_REQUEST_BYTES", _positive_int, cls.max_request_bytes),
             max_pixels=read.value("MAX_PIXELS", _positive_int, cls.max_pixels),

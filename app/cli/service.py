@@ -179,10 +179,14 @@ def run_predict(args: argparse.Namespace) -> int:
             if args.number:
                 number = predict_number(model, source, options)
                 line = f"{number.number} ({number.confidence:.1%}, {number.status})"
+                if number.status == "not_a_digit":
+                    line = f"not a number (best guess {number.number}, {number.confidence:.1%})"
                 document = number.model_dump(mode="json")
             else:
                 digit = predict_digit(model, source, options)
                 line = f"{digit.digit} ({digit.confidence:.1%}, {digit.status})"
+                if digit.status == "not_a_digit":
+                    line = f"not a digit (best guess {digit.digit}, {digit.confidence:.1%})"
                 if digit.digits_found > 1:
                     line += f"; it looks like {digit.digits_found} digits: try --number"
                 document = digit.model_dump(mode="json")

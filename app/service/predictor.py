@@ -7,7 +7,9 @@ loop (one hop per request, to a thread or a pool process: ``app.service.offload`
 The judgement uses the calibrated probabilities (the network's ``predict_proba``
 applies the temperature stored with the weights): the most probable digit wins,
 its probability is the ``confidence``, and a confidence below the unsure
-threshold gives ``status: "unsure"``. An image in which the pipeline found no ink
+threshold gives ``status: "unsure"``; a network with a "not a digit" output whose
+probability reaches the not-a-digit threshold gives ``status: "not_a_digit"``
+(the best guess and its probabilities are still given). An image in which the pipeline found no ink
 (its ``empty`` flag) is a ``NoDigitError`` (422).
 """
 
@@ -32,6 +34,7 @@ from app.service.schemas import (
     NumberDigit,
     NumberResponse,
     PredictResponse,
+    Status,
 )
 from app.settings import TOP_K, Settings
 from app.vision.errors import InputError, NoDigitError
@@ -54,12 +57,15 @@ class Options:
     max_pixels: int
     top_k: int = TOP_K
     include_image: bool = False
+    #: at or above this "not a digit" probability the status is ``not_a_digit``
+    not_a_digit_threshold: float = 1.0
 
     @classmethod
     def of(cls, settings: Settings, top_k: int = TOP_K, include_image: bool = False) -> Options:
         """The server's settings with what this request asks for."""
         return cls(
             unsure_threshold=settings.unsure_threshold,
+            not_a_digit_threshold=settings.not_a_digit_threshold,
             max_pixels=settings.max_pixels,
             top_k=top_k,
             include_image=include_image,
@@ -113,15 +119,29 @@ def no_digit_message(reason: str | None) -> str:
     return f"No digit found in the image{why}."
 
 
-def infer(model: ServedModel, images: list[np.ndarray], timer: Timer) -> np.ndarray:
+def infer(
+    model: ServedModel, images: list[np.ndarray], timer: Timer
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ten digits' probabilities and the not-a-digit probability of each image."""
     with timer.stage("inference"):
-        return model.probabilities(np.stack(images).astype(np.float32, copy=False))
+        return model.read(np.stack(images).astype(np.float32, copy=False))
+
+
+def status_of(confidence: float, refused: float, options: Options) -> Status:
+    """``not_a_digit`` first (the image holds no digit at all), then ``unsure``."""
+    if refused >= options.not_a_digit_threshold:
+        return "not_a_digit"
+    return "unsure" if confidence < options.unsure_threshold else "ok"
 
 
 def judge(
-    probabilities: np.ndarray, options: Options, image: np.ndarray | None = None
+    probabilities: np.ndarray,
+    options: Options,
+    image: np.ndarray | None = None,
+    refused: float = 0.0,
 ) -> DigitResult:
-    """The winning digit, its confidence, the status and the ranked top list."""
+    """The winning digit, its confidence, the status and the ranked top list; the best
+    guess is kept even when the image is judged not to be a digit."""
     order = np.argsort(-probabilities, kind="stable")
     top = [
         Candidate(digit=int(d), probability=_probability(probabilities[d]))
@@ -131,10 +151,18 @@ def judge(
     return DigitResult(
         digit=int(order[0]),
         confidence=confidence,
-        status="unsure" if confidence < options.unsure_threshold else "ok",
+        status=status_of(confidence, float(refused), options),
+        not_a_digit=_probability(refused),
         top=top,
         image=png_data_url(image) if options.include_image and image is not None else None,
     )
+
+
+def number_status(statuses: list[Status]) -> Status:
+    """A number with a piece that is no digit is no number; else unsure if any digit is."""
+    if "not_a_digit" in statuses:
+        return "not_a_digit"
+    return "unsure" if "unsure" in statuses else "ok"
 
 
 def _probability(value: np.floating | float) -> float:
@@ -147,8 +175,8 @@ def predict_digit(model: ServedModel, source: Source, options: Options) -> Predi
     timer = Timer()
     prepared = prepare(source, False, options, timer)
     piece = prepared.pieces[0]
-    probabilities = infer(model, [piece.image], timer)[0]
-    result = judge(probabilities, options, piece.image)
+    probabilities, refused = infer(model, [piece.image], timer)
+    result = judge(probabilities[0], options, piece.image, float(refused[0]))
     return PredictResponse(
         **result.model_dump(),
         digits_found=prepared.digits_found,
@@ -161,17 +189,18 @@ def predict_number(model: ServedModel, source: Source, options: Options) -> Numb
     """``POST /predict/number``: every digit, left to right."""
     timer = Timer()
     pieces = prepare(source, True, options, timer).pieces
-    probabilities = infer(model, [piece.image for piece in pieces], timer)
+    probabilities, refused = infer(model, [piece.image for piece in pieces], timer)
     digits = [
         NumberDigit(
-            **judge(row, options, piece.image).model_dump(), box=[int(v) for v in piece.box]
+            **judge(row, options, piece.image, float(no)).model_dump(),
+            box=[int(v) for v in piece.box],
         )
-        for piece, row in zip(pieces, probabilities, strict=True)
+        for piece, row, no in zip(pieces, probabilities, refused, strict=True)
     ]
     return NumberResponse(
         number="".join(str(d.digit) for d in digits),
         confidence=_probability(float(np.prod([d.confidence for d in digits]))),
-        status="unsure" if any(d.status == "unsure" for d in digits) else "ok",
+        status=number_status([d.status for d in digits]),
         digits=digits,
         model=model_info(model),
         timing_ms=timer.done(),
@@ -203,8 +232,8 @@ def predict_entry(
     except InputError as error:
         return BatchEntry(None, _batch_error(error), None, timer.done())
     piece = prepared.pieces[0]
-    probabilities = infer(model, [piece.image], timer)[0]
-    result = judge(probabilities, options, piece.image)
+    probabilities, refused = infer(model, [piece.image], timer)
+    result = judge(probabilities[0], options, piece.image, float(refused[0]))
     return BatchEntry(result, None, prepared.digits_found, timer.done())
 
 

@@ -66,6 +66,14 @@ class ServedModel:
         # request threads share one network (tests/model/test_shared_inference.py)
         return self.network.predict_proba(images, fast=True)
 
+    def read(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(n, 28, 28)`` -> the ten digits' calibrated probabilities ``(n, 10)`` and the
+        probability that each image is not a digit ``(n,)`` (zeros for a network without
+        that output)."""
+        if len(images) == 0:
+            return np.zeros((0, 10), dtype=np.float32), np.zeros(0, dtype=np.float32)
+        return self.network.read(images, fast=True)
+
 
 class ModelRegistry:
     """The loaded models by name, and which one answers when a request names none."""

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.vision.formats import FORMAT_NAMES
 
-Status = Literal["ok", "unsure"]
+Status = Literal["ok", "unsure", "not_a_digit"]
 
 #: A 28x28 PNG of a hand-drawn 7: a request that works when tried from /docs.
 PNG_DATA_URL_EXAMPLE = (
@@ -108,8 +108,23 @@ class DigitResult(BaseModel):
         ge=0.0, le=1.0, examples=[0.98], description="Its calibrated probability."
     )
     status: Status = Field(
-        examples=["ok"],
-        description="`unsure` when the confidence is below the server's unsure threshold.",
+        examples=["ok", "not_a_digit"],
+        description=(
+            "`not_a_digit` when the image does not look like a digit at all (a letter, a "
+            "shape, a scribble: `not_a_digit` reached the server's not-a-digit threshold); "
+            "else `unsure` when the confidence is below the server's unsure threshold. "
+            "The best guess is given either way."
+        ),
+    )
+    not_a_digit: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        examples=[0.002, 0.97],
+        description=(
+            "Calibrated probability that the image holds no digit (0 for a network "
+            "without a not-a-digit output)."
+        ),
     )
     top: list[Candidate] = Field(description="The `top_k` most probable digits, best first.")
     image: str | None = Field(
@@ -156,7 +171,11 @@ class NumberResponse(BaseModel):
     confidence: float = Field(
         ge=0.0, le=1.0, examples=[0.91], description="Product of the digits' confidences."
     )
-    status: Status = Field(examples=["ok"], description="`unsure` when any digit is unsure.")
+    status: Status = Field(
+        examples=["ok"],
+        description="`not_a_digit` when any piece is not a digit, else `unsure` when any "
+        "digit is unsure.",
+    )
     digits: list[NumberDigit]
     model: ModelInfo
     timing_ms: dict[str, float]

@@ -117,6 +117,16 @@ export class ResultPanel {
 
   /** One digit: `{digit, confidence, status, top, image, digits_found}`. */
   showDigit(result, { cards = false } = {}) {
+    if (result.status === "not_a_digit") {
+      // Said plainly; the best guess stays, in small, for the curious.
+      const guess = `Best guess: ${result.digit}, ${percent(result.confidence)}.`;
+      this.setAnswer("not-digit", "✕", "That doesn't look like a digit.", guess);
+      this.showBars(result.top);
+      this.showSeen(result.image);
+      this.showCards(cards ? [result] : null);
+      this.announce(`That doesn't look like a digit. ${guess}`);
+      return;
+    }
     const sure = result.status === "ok";
     const several = result.digits_found > 1 ? result.digits_found : 0;
     // A number read as one digit: said in the answer itself, which stays in view on phones.
@@ -153,6 +163,16 @@ export class ResultPanel {
     }
     if (digits.length === 1) {
       this.showDigit(digits[0]); // its bars and 28x28 image say it all: no card
+      return;
+    }
+    const strange = digits.filter((d) => d.status === "not_a_digit").length;
+    if (strange) {
+      const guess = `Best guess: ${result.number}; ${strange === 1 ? "one piece is" : `${strange} pieces are`} not a digit.`;
+      this.setAnswer("not-digit", "✕", "That doesn't look like a number.", guess, "number");
+      this.showBars(null);
+      this.showSeen(null);
+      this.showCards(digits);
+      this.announce(`That doesn't look like a number. ${guess}`);
       return;
     }
     const unsure = digits.filter((d) => d.status !== "ok").length;

@@ -81,6 +81,7 @@ def test_predict_multipart_answers_in_the_documented_shape(client: TestClient) -
         "digit",
         "confidence",
         "status",
+        "not_a_digit",
         "top",
         "image",
         "digits_found",
