@@ -8,6 +8,10 @@ Prints, for every weights file given (default: the shipped MLP and CNN):
 - end to end (decode, preprocess, forward) for a 280x280 canvas PNG and for a
   12-megapixel phone-photo JPEG, the paths a request to ``POST /predict`` takes.
 
+As the server runs it: BLAS on one thread and the served forward pass
+(``model.inference``). Each figure is the median wall time and, in brackets, the median
+CPU time of this process, which a machine busy with other work inflates far less.
+
 The MLP is the baseline each CNN figure is compared with (ratio column).
 
 Usage, from the repository root: ``python benchmarks/latency.py [--weights A.json B.json]``
@@ -16,9 +20,14 @@ Usage, from the repository root: ``python benchmarks/latency.py [--weights A.jso
 from __future__ import annotations
 
 import argparse
+import os
+import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before NumPy loads OpenBLAS, as the server
 
 import numpy as np
 
@@ -28,7 +37,7 @@ if str(ROOT) not in sys.path:  # run as a script: make the project importable
 
 from app.vision.pipeline import load_image, prepare_digit  # noqa: E402
 from benchmarks import synthetic  # noqa: E402
-from benchmarks.robustness import big_photo, median_ms  # noqa: E402
+from benchmarks.robustness import big_photo  # noqa: E402
 from model.mnist import load_mnist, to_float  # noqa: E402
 from model.network import Network  # noqa: E402
 from model.weights import load  # noqa: E402
@@ -38,21 +47,35 @@ REPO = ROOT
 
 def end_to_end(network: Network, data: bytes) -> None:
     prepared = prepare_digit(load_image(data))
-    network.predict_proba(np.stack([piece.image for piece in prepared.pieces]))
+    network.predict_proba(np.stack([piece.image for piece in prepared.pieces]), fast=True)
 
 
-def measure(path: Path, images: np.ndarray, png: bytes, photo: bytes) -> dict[str, float]:
+def median_ms(run: Callable[[], object], repeats: int) -> tuple[float, float]:
+    """Median wall and CPU milliseconds of ``repeats`` calls, after one warm-up call."""
+    run()
+    wall, cpu = [], []
+    for _ in range(repeats):
+        began_wall, began_cpu = time.perf_counter(), time.process_time()
+        run()
+        wall.append(time.perf_counter() - began_wall)
+        cpu.append(time.process_time() - began_cpu)
+    return statistics.median(wall) * 1000, statistics.median(cpu) * 1000
+
+
+def measure(
+    path: Path, images: np.ndarray, png: bytes, photo: bytes
+) -> dict[str, tuple[float, float]]:
     began = time.perf_counter()
     network, _ = load(path)
     load_ms = (time.perf_counter() - began) * 1000
     one, batch = images[:1], images[:64]
-    batch_ms = median_ms(lambda: network.predict_proba(batch), 30)
+    batch_ms = median_ms(lambda: network.predict_proba(batch, fast=True), 30)
     return {
-        "file size (MB)": path.stat().st_size / 1e6,
-        "load (ms)": load_ms,
-        "forward, 1 image (ms)": median_ms(lambda: network.predict_proba(one), 200),
+        "file size (MB)": (path.stat().st_size / 1e6, float("nan")),
+        "load (ms)": (load_ms, float("nan")),
+        "forward, 1 image (ms)": median_ms(lambda: network.predict_proba(one, fast=True), 200),
         "forward, batch of 64 (ms)": batch_ms,
-        "  per image in the batch (ms)": batch_ms / 64,
+        "  per image in the batch (ms)": (batch_ms[0] / 64, batch_ms[1] / 64),
         "canvas PNG end to end (ms)": median_ms(lambda: end_to_end(network, png), 50),
         "12 MP photo end to end (ms)": median_ms(lambda: end_to_end(network, photo), 7),
     }
@@ -72,11 +95,17 @@ def main() -> None:
     )
     results = {path.stem: measure(path, images, png, photo) for path in args.weights}
     names = list(results)
-    print(f"{'':34}" + "".join(f"{name:>12}" for name in names) + "   ratio to first")
+    print(f"{'':34}" + "".join(f"{name:>22}" for name in names) + "   ratio to first")
     for row in results[names[0]]:
         values = [results[name][row] for name in names]
-        ratio = f"   {values[-1] / values[0]:.2f}x" if len(values) > 1 and values[0] else ""
-        print(f"{row:34}" + "".join(f"{v:12.3f}" for v in values) + ratio)
+        first, last = values[0][0], values[-1][0]
+        ratio = f"   {last / first:.2f}x" if len(values) > 1 and first else ""
+        print(f"{row:34}" + "".join(cell(*value) for value in values) + ratio)
+
+
+def cell(wall: float, cpu: float) -> str:
+    """Wall time, and CPU time in brackets where it was measured (not for sizes)."""
+    return f"{wall:12.3f}" + (f" ({cpu:7.3f})" if not np.isnan(cpu) else " " * 10)
 
 
 if __name__ == "__main__":
