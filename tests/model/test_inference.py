@@ -104,3 +104,16 @@ def test_shipped_cnn_reads_mnist_digits_the_same_both_ways(mnist: MNIST) -> None
     np.testing.assert_allclose(fast, plain, atol=1e-5)
     assert (fast.argmax(axis=1) == plain.argmax(axis=1)).all()
     assert (plain.argmax(axis=1) == mnist.test_labels[:300]).mean() > 0.98  # a working network
+
+
+def test_training_and_its_measurements_keep_the_plain_pass_bit_for_bit() -> None:
+    """Calibration, evaluation and distillation read ``logits``/``predict_proba`` without
+    ``fast``: exactly the plain pass, so retraining reproduces the shipped file's numbers."""
+    rng = np.random.default_rng(9)
+    network = with_statistics(
+        build_network(replace(PRESETS["cnn"], conv_filters=[4, 8], hidden=[16]), rng), rng
+    )
+    images = rng.random((5, 28, 28), dtype=np.float32)
+    plain = network.forward_plain(network.prepare(images))
+    assert np.array_equal(network.logits(images), plain)
+    assert np.array_equal(network.forward(network.prepare(images)), plain)
