@@ -116,6 +116,11 @@ def cpu_ms(call: Callable[[], object], repeats: int) -> tuple[float, float]:
     return statistics.median(cpu) * 1000, statistics.median(wall) * 1000
 
 
+def channels_first(x: np.ndarray) -> np.ndarray:
+    """NumPy's NHWC images as PyTorch's NCHW (a view); flat MLP inputs stay as they are."""
+    return x.transpose(0, 3, 1, 2) if x.ndim == 4 else x
+
+
 def contenders(network: Network, images: np.ndarray) -> dict[str, Callable[[np.ndarray], Any]]:
     """What each round times: NumPy's served forward, its plain oracle, and PyTorch."""
     runs: dict[str, Callable[[np.ndarray], Any]] = {
@@ -130,13 +135,13 @@ def contenders(network: Network, images: np.ndarray) -> dict[str, Callable[[np.n
     model = torch_network(torch, network)
     reorder_flattened(network, model, torch)
     expected = network.forward_plain(images[:8])
-    answer = model(torch.from_numpy(images[:8].transpose(0, 3, 1, 2).copy())).numpy()
+    answer = model(torch.from_numpy(channels_first(images[:8]).copy())).numpy()
     if not np.allclose(answer, expected, atol=1e-3):
         raise SystemExit("PyTorch's copy of the network disagrees with NumPy's; not timing it")
 
     def torch_forward(x: np.ndarray) -> Any:
         with torch.inference_mode():
-            return model(torch.from_numpy(x.transpose(0, 3, 1, 2)))
+            return model(torch.from_numpy(channels_first(x)))
 
     runs["pytorch"] = torch_forward
     return runs
