@@ -82,12 +82,14 @@ def postgres() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database of each kind: a SQLite file, then a PostgreSQL database."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'digits.db'}"
+        yield f"sqlite:///{tmp_path / 'digits.db'}"
+        return
     server: PostgresServer = request.getfixturevalue("postgres")
-    return server.fresh_database()
+    with server.empty_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
