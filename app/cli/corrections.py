@@ -2,7 +2,8 @@
 
 ``digits train --extra-data corrections.npz --extra-weight 10`` adds the
 exported corrections (``digits feedback export``) to the training split: the
-rows outside the held-out split whose label is a digit, each repeated
+rows outside the held-out split (those labelled "not a digit" only when the
+network has that 11th output, ``--not-digit``), each repeated
 ``--extra-weight`` times so that a few hundred real drawings count beside
 55,000 MNIST digits. They are shuffled in by the run's one seeded generator, so
 the same seed and the same file give the same weights; the weights file's record
@@ -10,9 +11,11 @@ names the file, its SHA-256, the rows used and the weight.
 
 ``digits evaluate WEIGHTS --data corrections.npz`` scores a weights file on the
 held-out corrections: the real-world test set that grows with use, which no
-``--extra-data`` run has learnt from (``--all`` scores every digit row instead,
-for a file trained before the corrections existed). Rows labelled "not a digit"
-are counted but not scored: the networks have ten outputs, all digits.
+``--extra-data`` run has learnt from (``--all`` scores every row instead, for a
+file trained before the corrections existed). It judges as the service does: "not
+a digit" when that output reaches ``DIGITS_NOT_A_DIGIT_THRESHOLD``, else the
+likeliest digit. A network with ten outputs is not scored on the rows labelled
+"not a digit" (it cannot say so); they are counted.
 """
 
 from __future__ import annotations
@@ -27,12 +30,14 @@ from typing import Any
 import numpy as np
 
 from app.corrections.dataset import (
+    Corrections,
     CorrectionsFileError,
     held_out_part,
     load_corrections,
     training_part,
 )
-from app.corrections.table import NOT_A_DIGIT
+from app.corrections.table import NOT_A_DIGIT, label_name
+from app.settings import Settings, SettingsError
 
 DEFAULT_EXTRA_WEIGHT = 10
 MAX_EXTRA_WEIGHT = 1000
@@ -66,14 +71,16 @@ def add_evaluate_options(parser: argparse.ArgumentParser) -> None:
 
 
 def extra_training_data(
-    args: argparse.Namespace,
+    args: argparse.Namespace, not_a_digit_output: bool = False
 ) -> tuple[tuple[np.ndarray, np.ndarray] | None, dict[str, Any]]:
-    """The rows to add to training and their record; ``CorrectionsFileError`` if unusable."""
+    """The rows to add to training and their record; ``CorrectionsFileError`` if unusable.
+    "Not a digit" rows are learnt only by a network with that output."""
     if args.extra_data is None:
         return None, {}
     if not 1 <= args.extra_weight <= MAX_EXTRA_WEIGHT:
         raise CorrectionsFileError(f"--extra-weight must be from 1 to {MAX_EXTRA_WEIGHT}")
-    images, labels = training_part(load_corrections(args.extra_data), args.extra_weight)
+    loaded = load_corrections(args.extra_data)
+    images, labels = training_part(loaded, args.extra_weight, not_a_digit_output)
     if len(labels) == 0:
         raise CorrectionsFileError(
             f"{args.extra_data}: no corrections outside the held-out split to learn from"
@@ -90,34 +97,48 @@ def extra_training_data(
 
 
 def evaluate_on_corrections(args: argparse.Namespace) -> int:
-    from model.evaluation import evaluate
     from model.weights import WeightsError, load
 
     try:
         network, _doc = load(args.weights)
         loaded = load_corrections(args.data)
-    except (WeightsError, CorrectionsFileError) as exc:
+        threshold = Settings.from_env().not_a_digit_threshold
+    except (WeightsError, CorrectionsFileError, SettingsError) as exc:
         print(f"digits evaluate: {exc}", file=sys.stderr)
         return 1
     chosen = loaded if args.all else held_out_part(loaded)
-    digits = chosen.digits_only()
+    says_not_a_digit = network.outputs > NOT_A_DIGIT  # an 11th output: it can be scored on those
+    scored = chosen if says_not_a_digit else chosen.digits_only()
     split = "all" if args.all else "held-out"
-    if len(digits) == 0:
+    if len(scored) == 0:
         print(
-            f"digits evaluate: {args.data} has no {split} digit corrections to score "
-            f"({len(loaded)} rows; --all scores every row)",
+            f"digits evaluate: {args.data} has no {split} corrections this network can be "
+            f"scored on ({len(loaded)} rows; --all scores every row)",
             file=sys.stderr,
         )
         return 1
-    result = evaluate(network, digits.images, digits.labels)
-    not_digits = int((chosen.labels == NOT_A_DIGIT).sum())
+    score = corrections_score(network, scored, threshold)
+    unscored = len(chosen) - len(scored)
     if args.json:
         summary = {"weights": str(args.weights), "data": str(args.data), "split": split}
-        print(json.dumps({**summary, "not_a_digit": not_digits, **result.to_dict()}))
+        print(json.dumps({**summary, "not_a_digit_unscored": unscored, **score}))
         return 0
     print(
-        f"{args.weights}: accuracy {result.accuracy:.4f} on {result.count} {split} corrections "
-        f"of {args.data} ({not_digits} 'not a digit' rows not scored)"
+        f"{args.weights}: accuracy {score['accuracy']:.4f} on {score['count']} {split} "
+        f"corrections of {args.data} ({unscored} 'not a digit' rows not scored)"
     )
-    print("per class: " + "  ".join(f"{d}:{a:.3f}" for d, a in enumerate(result.per_class)))
+    print("per class: " + "  ".join(f"{k}:{a:.3f}" for k, a in score["per_class"].items()))
     return 0
+
+
+def corrections_score(network: Any, rows: Corrections, threshold: float) -> dict[str, Any]:
+    """Accuracy overall and per label, judged as the service judges: "not a digit" (10)
+    when that output reaches ``threshold``, else the likeliest digit."""
+    digits, refused = network.read(rows.images)
+    predicted = np.where(refused >= threshold, NOT_A_DIGIT, digits.argmax(axis=1))
+    right = predicted == rows.labels
+    per_class = {
+        label_name(int(label)): float(right[rows.labels == label].mean())
+        for label in np.unique(rows.labels)
+    }
+    return {"accuracy": float(right.mean()), "count": len(rows), "per_class": per_class}

@@ -121,7 +121,7 @@ def run_train(args: argparse.Namespace) -> int:
     out = args.out or Path("weights") / f"{args.preset}.json"
     try:
         data = load_mnist(args.data_dir or default_data_dir())
-        extra_data, extra_record = corrections.extra_training_data(args)
+        extra_data, extra_record = corrections.extra_training_data(args, config.not_digit > 0)
     except (DataError, CorrectionsFileError) as exc:
         print(f"digits train: {exc}", file=sys.stderr)
         return 1

@@ -3,10 +3,10 @@
 ``load_corrections`` checks the file (the arrays it needs, their shapes and the
 label range) and returns ``Corrections``: float images in the network's
 convention, labels, and the held-out mask that ``app.corrections.export`` wrote.
-``training_part`` holds the digits that may be learnt from (rows outside the
-held-out split, labels 0-9: the networks have ten outputs, so "not a digit"
-rows are left out), repeated ``weight`` times so that a few hundred corrections
-count beside sixty thousand MNIST digits. ``held_out_part`` is what scores a
+``training_part`` holds the rows that may be learnt from (outside the held-out
+split; "not a digit" rows only for a network with that 11th output), repeated
+``weight`` times so that a few hundred corrections count beside sixty thousand
+MNIST digits. ``held_out_part`` is what scores a
 weights file.
 """
 
@@ -70,9 +70,13 @@ def load_corrections(path: Path) -> Corrections:
     )
 
 
-def training_part(corrections: Corrections, weight: int) -> tuple[np.ndarray, np.ndarray]:
-    """Images (uint8, as MNIST's) and labels to add to training, each row ``weight`` times."""
-    usable = corrections.part(~corrections.held_out).digits_only()
+def training_part(
+    corrections: Corrections, weight: int, not_a_digit: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Images (uint8, as MNIST's) and labels to add to training, each row ``weight`` times;
+    "not a digit" rows only for a network with that output (``not_a_digit``)."""
+    usable = corrections.part(~corrections.held_out)
+    usable = usable if not_a_digit else usable.digits_only()
     images = np.round(usable.images * 255).astype(np.uint8)
     return np.repeat(images, weight, axis=0), np.repeat(usable.labels.astype(np.uint8), weight)
 

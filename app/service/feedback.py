@@ -207,18 +207,28 @@ def correction_from(body: FeedbackRequest, model: ServedModel, settings: Setting
     # 413 / 415 now for an original that is not an image we read, even when 'input' is sent
     photo = load_image(original, settings.max_pixels) if original is not None else None
     network_input = seen_input(body, photo, settings)
-    probabilities = model.probabilities(network_input[None].astype(np.float32))[0]
-    predicted = int(np.argmax(probabilities))
+    predicted, confidence = answer_of(model, network_input, settings.not_a_digit_threshold)
     return NewCorrection(
         label=body.label,
         predicted=predicted,
-        confidence=min(1.0, max(0.0, float(probabilities[predicted]))),
+        confidence=confidence,
         model_name=model.name,
         weights_sha256=model.sha256,
         kind=body.kind,
         network_input=image_to_png_bytes(network_input),
         original=original,
     )
+
+
+def answer_of(model: ServedModel, image: np.ndarray, not_a_digit_at: float) -> tuple[int, float]:
+    """What the model answers for one 28x28 input, as /predict judges it: "not a digit"
+    (``NOT_A_DIGIT``) when that output reaches the threshold, else the likeliest digit;
+    and the answer's probability."""
+    digits, refused = model.read(image[None].astype(np.float32))
+    if float(refused[0]) >= not_a_digit_at:
+        return NOT_A_DIGIT, min(1.0, max(0.0, float(refused[0])))
+    best = int(np.argmax(digits[0]))
+    return best, min(1.0, max(0.0, float(digits[0][best])))
 
 
 def seen_input(body: FeedbackRequest, photo: Image.Image | None, settings: Settings) -> np.ndarray:

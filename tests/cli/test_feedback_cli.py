@@ -172,3 +172,30 @@ def test_bad_corrections_files_are_named(tmp_path: Path, capsys: pytest.CaptureF
     (tmp_path / "c.npz").write_bytes(b"nonsense")
     assert main(["evaluate", "weights/mlp.json", "--data", str(tmp_path / "c.npz")]) == 1
     assert "not a corrections .npz file" in capsys.readouterr().err
+
+
+def test_a_network_with_a_not_a_digit_output_learns_and_is_scored_on_those_rows(
+    tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    engine = connect(f"sqlite:///{tmp_path / 'digits.db'}")
+    migrate(engine)
+    store = CorrectionStore(engine)
+    ids = [add(store, bar(shift % 5), NOT_A_DIGIT) for shift in range(30)]
+    export = tmp_path / "c.npz"
+    assert main(["feedback", "export", "--database", str(engine.url), "--out", str(export)]) == 0
+    held = sum(map(is_held_out, ids))
+
+    ten = tmp_path / "ten.json"
+    assert main(["train", *TINY, "--epochs", "1", "--quiet", "--out", str(ten)]) == 0
+    assert main(["evaluate", str(ten), "--data", str(export)]) == 1  # nothing it can be scored on
+    assert "no held-out corrections this network can be scored on" in capsys.readouterr().err
+
+    eleven = tmp_path / "eleven.json"
+    run = ["train", *TINY, "--epochs", "2", "--not-digit", "0.1", "--quiet", "--out", str(eleven)]
+    assert main([*run, "--extra-data", str(export), "--extra-weight", "20"]) == 0
+    assert load(eleven)[1]["training"]["extra_data"]["corrections"] == len(ids) - held
+    capsys.readouterr()
+    assert main(["evaluate", str(eleven), "--data", str(export), "--json"]) == 0
+    scored = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert scored["count"] == held and set(scored["per_class"]) == {"not_a_digit"}
+    assert scored["accuracy"] == 1.0  # it learnt that the bar is no digit

@@ -23,6 +23,8 @@ from app.corrections.store import CorrectionStore
 from app.corrections.table import NOT_A_DIGIT, corrections
 from app.service.ratelimit import RateLimiter
 from app.settings import Settings
+from model import weights
+from model.architectures import TrainConfig, build_network
 from model.mnist import MNIST
 
 
@@ -208,3 +210,22 @@ def test_the_rate_window_slides_and_memory_stays_bounded() -> None:
     for client in "bcdef":
         limiter.admit(client)
     assert len(limiter.seen) <= 3
+
+
+def test_a_network_that_says_not_a_digit_is_recorded_saying_so(
+    api_settings: Settings, make_client: Callable[[Settings], TestClient], tmp_path: Path
+) -> None:
+    config = TrainConfig(hidden=[16], not_digit=0.1)  # an 11th output: "not a digit"
+    weights.save(build_network(config, np.random.default_rng(0)), tmp_path / "refuser.json", {})
+    settings = replace(
+        api_settings,
+        models_dir=tmp_path,
+        model_names=("refuser",),
+        default_model="refuser",
+        feedback_dir=tmp_path / "data",
+        not_a_digit_threshold=0.0,  # every answer is "not a digit"
+    )
+    with make_client(settings) as client:
+        said = client.post("/feedback", json={"label": 3, "image": data_url(digit_png(3))})
+    assert said.status_code == 201, said.text
+    assert said.json()["predicted"] == NOT_A_DIGIT and said.json()["model_was_wrong"] is True
