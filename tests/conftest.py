@@ -73,7 +73,7 @@ def api_settings(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
-    """A real PostgreSQL server for the session (Debian's, started in a temporary folder)."""
+    """A real PostgreSQL server for the whole test run (Debian's, started in a temporary folder)."""
     server = PostgresServer().start()
     try:
         yield server

@@ -1,7 +1,7 @@
 """``digits feedback`` (list, export, delete, migrate) and the loop it closes:
 ``digits train --extra-data`` learns the corrections, ``digits evaluate --data`` scores them.
 
-The database tests run on a SQLite file and on the session's PostgreSQL server.
+The database tests run on a SQLite file and on the test run's PostgreSQL server.
 """
 
 from __future__ import annotations

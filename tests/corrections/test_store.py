@@ -1,7 +1,7 @@
 """The corrections database on SQLite and on a real PostgreSQL server: schema, store, exports.
 
 Every test that takes ``database_url`` runs twice: on a SQLite file and on an
-empty database of the session's PostgreSQL server (``tests/postgres.py``).
+empty database of the test run's PostgreSQL server (``tests/postgres.py``).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """``POST /feedback`` over real HTTP semantics (TestClient), on SQLite and on PostgreSQL.
 
 Each test that takes ``feedback_client`` runs twice: once with the corrections in a
-SQLite file, once in a database of the session's real PostgreSQL server.
+SQLite file, once in a database of the test run's real PostgreSQL server.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Each test starts ``uvicorn app.main:app`` as separate processes (the way ``digits
 serve --workers 2`` or two replicas run), on a SQLite file in WAL mode and on a
-database of the session's PostgreSQL server:
+database of the test run's PostgreSQL server:
 
 - two processes take corrections at the same time from several clients: every
   201 is a row, and there are no other rows;
