@@ -13,6 +13,7 @@ every test folder because pytest puts this folder on ``sys.path``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -33,6 +34,24 @@ from model.training import train, training_record
 
 REPO = Path(__file__).resolve().parent.parent
 WEIGHTS = REPO / "weights"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def user_data_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The user's data folder (``$XDG_DATA_HOME``) in a temporary folder for the run.
+
+    A server started with default settings keeps its corrections database there;
+    without this the tests would leave a ``digits.db`` in the real home folder.
+    Servers started as subprocesses inherit it through the environment.
+    """
+    folder = tmp_path_factory.mktemp("xdg-data")
+    previous = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(folder)
+    yield folder
+    if previous is None:
+        del os.environ["XDG_DATA_HOME"]
+    else:
+        os.environ["XDG_DATA_HOME"] = previous
 
 
 @pytest.fixture(scope="session")

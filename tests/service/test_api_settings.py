@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import shutil
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 
 import pytest
 
 from app.service.registry import ModelLoadError, load_models
-from app.settings import Settings, SettingsError
+from app.settings import Settings, SettingsError, default_feedback_dir
 
 
 def test_defaults_when_nothing_is_set() -> None:
     settings = Settings.from_env({})
-    assert settings == Settings()
+    # Settings() reads the user's data folder from this process's environment
+    # (XDG_DATA_HOME, which the test run points at a temporary folder).
+    assert settings == replace(Settings(), feedback_dir=default_feedback_dir({}))
     assert settings.max_upload_bytes == 10 * 1024 * 1024
     assert settings.cors_origins == ()
     assert settings.model_names == ("cnn", "mlp") and not settings.model_names_required
