@@ -88,3 +88,23 @@ def test_training_can_start_from_a_ten_digit_file(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="shape"):
         wider = build_network(replace(PRESETS["relu256"], hidden=[8]), np.random.default_rng(0))
         start_from(wider, str(tmp_path / "base.json"))
+
+
+def test_mixed_training_is_reproducible_bit_for_bit(mnist) -> None:
+    from model.training import train
+
+    config = replace(
+        PRESETS["mlp"],
+        hidden=[32],
+        epochs=1,
+        train_subset=600,
+        val_size=200,
+        real_writers=0.2,
+        not_digit=0.2,
+        augment=False,
+    )
+    first, second = train(config, mnist), train(config, mnist)
+    assert first.network.outputs == 11
+    for a, b in zip(first.network.snapshot(), second.network.snapshot(), strict=True):
+        for key in a:
+            np.testing.assert_array_equal(a[key], b[key])
