@@ -35,7 +35,7 @@ if str(ROOT) not in sys.path:  # run as a script: make the project importable
     sys.path.insert(0, str(ROOT))
 
 from app.vision.pipeline import Prepared, load_image, prepare_digit, prepare_number  # noqa: E402
-from benchmarks import synthetic  # noqa: E402
+from benchmarks import photo_scene, synthetic  # noqa: E402
 from model.mnist import load_mnist, to_float  # noqa: E402
 from model.network import Network  # noqa: E402
 from model.weights import load  # noqa: E402
@@ -149,8 +149,8 @@ def number_result(
 def blank_inputs(rng: np.random.Generator) -> dict[str, Image.Image]:
     """Inputs with no digit: they must be reported as empty."""
     noise = rng.integers(0, 256, size=(280, 280), dtype=np.uint8)
-    photo = synthetic.photo_bytes(np.zeros((480, 640), np.float32), "photo_paper", rng, 40.0)
-    grid = synthetic.photo_bytes(np.zeros((480, 640), np.float32), "photo_grid", rng, 40.0)
+    photo = photo_scene.photo_bytes(np.zeros((480, 640), np.float32), "photo_paper", rng, 40.0)
+    grid = photo_scene.photo_bytes(np.zeros((480, 640), np.float32), "photo_grid", rng, 40.0)
     return {
         "blank white canvas": Image.new("L", (280, 280), 255),
         "blank transparent canvas": Image.new("RGBA", (280, 280), (0, 0, 0, 0)),

@@ -4,9 +4,9 @@ The real-writer and not-a-digit benchmarks (``benchmarks/real_writers.py``,
 ``benchmarks/not_digits.py``) and their tests build their inputs here, from the
 strokes of writers the networks never trained on (``model.strokedata``), drawn
 with ``model.render.stroke_alpha`` and dressed with the robustness benchmark's
-canvas and photo simulators (``benchmarks/synthetic.py``), so the two
-benchmarks' families mean the same thing. Every random choice comes from the
-``rng`` passed in.
+canvas and photo simulators (``benchmarks/synthetic.py``, ``redraw.py`` and
+``photo_scene.py``), so the two benchmarks' families mean the same thing. Every
+random choice comes from the ``rng`` passed in.
 
 Families (``FAMILIES``):
 
@@ -30,7 +30,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image, ImageFilter
 
-from benchmarks import synthetic
+from benchmarks import photo_scene, redraw, synthetic
 from benchmarks.synthetic import Sample
 from model.render import Strokes, stroke_alpha
 
@@ -65,7 +65,7 @@ def canvas_alpha(family: str, strokes: Strokes, rng: np.random.Generator) -> Arr
     else:
         pen = float(rng.uniform(0.05, 0.13)) * height
     alpha = stroke_alpha(strokes, height - pen, pen, width_limit=CANVAS * 0.9)
-    return synthetic.place(alpha, (CANVAS, CANVAS), rng)
+    return redraw.place(alpha, (CANVAS, CANVAS), rng)
 
 
 def photo_data(family: str, strokes: Strokes, rng: np.random.Generator) -> bytes:
@@ -75,8 +75,8 @@ def photo_data(family: str, strokes: Strokes, rng: np.random.Generator) -> bytes
     pen = float(rng.uniform(*share)) * height
     alpha = stroke_alpha(strokes, height, pen, width_limit=size[0] * 0.7)
     spacing = height / rng.uniform(1.3, 2.5)
-    layer = synthetic.place_inside(alpha, size, rng, 0.12)
-    return synthetic.photo_bytes(layer, family, rng, spacing)
+    layer = redraw.place_inside(alpha, size, rng, 0.12)
+    return photo_scene.photo_bytes(layer, family, rng, spacing)
 
 
 def _jpeg(grey: Array, rng: np.random.Generator) -> bytes:
@@ -90,7 +90,7 @@ def faint_scan(strokes: Strokes, rng: np.random.Generator) -> bytes:
     """Light pencil on grey paper: low contrast, soft edges, a little noise."""
     height = float(rng.uniform(60, 160))
     alpha = stroke_alpha(strokes, height, float(rng.uniform(0.03, 0.08)) * height)
-    layer = synthetic.place_inside(alpha, (320, 240), rng, 0.1)
+    layer = redraw.place_inside(alpha, (320, 240), rng, 0.1)
     paper = float(rng.uniform(0.7, 0.92))
     ink = paper - float(rng.uniform(*FAINT_CONTRAST))
     grey = paper * (1 - layer) + ink * layer
@@ -106,7 +106,7 @@ def small_scan(strokes: Strokes, rng: np.random.Generator) -> bytes:
     height = float(rng.integers(*SMALL_HEIGHT))
     alpha = stroke_alpha(strokes, height, float(rng.uniform(1.2, 2.5)))
     side = int(height * 1.8)
-    layer = synthetic.place_inside(alpha, (side, side), rng, 0.15)
+    layer = redraw.place_inside(alpha, (side, side), rng, 0.15)
     grey = 0.95 - 0.8 * layer
     factor = int(rng.integers(4, 9))
     big = Image.fromarray(grey.astype(np.float32), "F").resize(

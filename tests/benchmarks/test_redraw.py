@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from app.vision.components import label_components
-from benchmarks import synthetic
+from benchmarks import redraw
 from model.mnist import MNIST, to_float
 
 DIGITS = 300  # the first test digits; the old pen redraw lost a loop in 3 of them
@@ -13,7 +13,7 @@ THIN_PEN = 4.0  # pixels, at a height of 96: a pen thin enough to draw any loop
 
 
 def loop_count(alpha: np.ndarray) -> int:
-    return label_components(synthetic.loops(alpha > 0.5)).count
+    return label_components(redraw.loops(alpha > 0.5)).count
 
 
 def test_a_pen_redraw_keeps_every_loop_the_digit_shows(mnist: MNIST) -> None:
@@ -21,8 +21,8 @@ def test_a_pen_redraw_keeps_every_loop_the_digit_shows(mnist: MNIST) -> None:
     lost = [
         k
         for k, digit in enumerate(digits)
-        if loop_count(synthetic.pen_alpha(digit, 96, THIN_PEN))
-        < loop_count(synthetic.digit_alpha(digit, 96))
+        if loop_count(redraw.pen_alpha(digit, 96, THIN_PEN))
+        < loop_count(redraw.digit_alpha(digit, 96))
     ]
     assert lost == [], f"test digits whose loops the pen redraw filled: {lost}"
 
@@ -33,8 +33,8 @@ def test_a_pen_redraw_goes_round_a_loop_filled_with_ink() -> None:
     stem = np.clip(1.75 - np.abs(x - 10 - (20 - y) * 0.25), 0, 1) * (y >= 4) * (y <= 20)
     disc = np.clip(4.5 - np.hypot(y - 19, x - 13), 0, 1)
     six = np.maximum(stem, disc)
-    assert loop_count(synthetic.digit_alpha(six, 96)) == 0
-    assert loop_count(synthetic.pen_alpha(six, 96, THIN_PEN)) == 1
+    assert loop_count(redraw.digit_alpha(six, 96)) == 0
+    assert loop_count(redraw.pen_alpha(six, 96, THIN_PEN)) == 1
 
 
 def test_a_blob_is_ink_much_deeper_than_the_strokes() -> None:
@@ -42,7 +42,7 @@ def test_a_blob_is_ink_much_deeper_than_the_strokes() -> None:
     bar = (np.abs(y - 20) < 3) & (x > 5) & (x < 75)  # a stroke 5 pixels wide
     for radius, blob in ((4, False), (9, True)):  # a knot in it, and a filled loop
         shape = bar | (np.hypot(y - 20, x - 40) <= radius)
-        cores = synthetic.blob_cores(shape, synthetic.thin(shape))
+        cores = redraw.blob_cores(shape, redraw.thin(shape))
         assert cores.any() == blob, radius
         assert not (cores & (np.abs(x - 40) > radius)).any()
 
@@ -52,6 +52,6 @@ def test_loops_are_the_enclosed_background_only() -> None:
     ring[4:16, 4:16] = True
     ring[7:13, 7:13] = False  # a 36-pixel loop
     ring[8:10, 20:29] = True  # a bar: no loop
-    inside = synthetic.loops(ring)
+    inside = redraw.loops(ring)
     assert inside.sum() == 36 and inside[7:13, 7:13].all()
-    assert not synthetic.loops(ring, min_area=37).any()
+    assert not redraw.loops(ring, min_area=37).any()
