@@ -40,12 +40,8 @@ import asyncio
 import io
 import json
 import os
-import signal
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,7 +52,17 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make the project importable
     sys.path.insert(0, str(ROOT))
 
-HOST = "127.0.0.1"
+from benchmarks.server_process import (  # noqa: E402
+    HOST,
+    cpu_seconds,
+    free_port,
+    peak_memory_mb,
+    server_pids,
+    start_server,
+    stop_server,
+    wait_healthy,
+)
+
 TARGET_RATIO = 0.25
 TARGET_P99_MS = 50.0
 #: Every this many answers, the client reads the stage times the JSON reports.
@@ -186,96 +192,6 @@ async def drive(port: int, request: bytes, concurrency: int, seconds: float) -> 
     await asyncio.gather(*(client(port, request, deadline, result) for _ in range(concurrency)))
     result.seconds = time.perf_counter() - began
     return result
-
-
-# -- the server -----------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
-
-
-def start_server(
-    port: int, workers: int, processes: int, weights: Path | None, log: Path
-) -> subprocess.Popen:
-    command = ["digits", "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
-    command += ["--predict-processes", str(processes)]
-    if weights is not None:
-        command += ["--weights", str(weights)]
-    env = {**os.environ, "DIGITS_ACCESS_LOG": os.environ.get("DIGITS_ACCESS_LOG", "true")}
-    env.setdefault("OPENBLAS_NUM_THREADS", "1")
-    handle = log.open("w")
-    return subprocess.Popen(
-        command, stdout=handle, stderr=subprocess.STDOUT, env=env, start_new_session=True
-    )
-
-
-def wait_healthy(port: int, server: subprocess.Popen, timeout: float = 60.0) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"the server exited with status {server.returncode}")
-        try:
-            with urllib.request.urlopen(f"http://{HOST}:{port}/health", timeout=2) as reply:
-                if reply.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("the server did not become healthy in time")
-
-
-def server_pids(root: int) -> list[int]:
-    """The server process and its descendants (uvicorn's workers), from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parent = int(stat.rsplit(")", 1)[1].split()[1])
-            children.setdefault(parent, []).append(int(entry.name))
-    found, queue = [], [root]
-    while queue:
-        pid = queue.pop()
-        found.append(pid)
-        queue.extend(children.get(pid, []))
-    return found
-
-
-def peak_memory_mb(pids: list[int]) -> float:
-    total_kb = 0
-    for pid in pids:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    total_kb += int(line.split()[1])
-        except OSError:
-            continue
-    return total_kb / 1024
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time the processes have used so far."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
 
 
 # -- the report -----------------------------------------------------------------------
