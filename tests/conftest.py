@@ -7,7 +7,7 @@ as ``digits train`` finishes a run (about 90% accurate: enough for answers to me
 something), and ``cnn.json`` an untrained small convolutional network, so the
 ``model`` parameter has two real architectures to choose between. ``client`` is a TestClient of the
 service over them, shared by the service and CLI tests. The helpers
-beside this file (``strokes``, ``photos``, ``api_images``) are importable from
+beside this file (``strokes``, ``pen_paths``, ``photos``, ``api_images``) are importable from
 every test folder because pytest puts this folder on ``sys.path``.
 """
 

@@ -4,7 +4,8 @@ A *stroke* is what a pen draws between touching the paper and lifting it: a list
 of ``(x, y)`` points in a unit box (``(0, 0)`` top left, ``(1, 1)`` bottom right,
 y pointing down as on a screen), in the order a person draws them. A *digit* is a
 list of strokes, also in drawing order. Curves carry enough points (a few per
-0.05 of length) to look smooth when joined by straight segments.
+0.05 of length) to look smooth when joined by straight segments; they are made
+with the pen movements of ``pen_paths.py``.
 
 ``STYLES[digit][name]`` holds each style, e.g. ``STYLES["7"]["crossed"]``; the
 first style of each digit is the plain one most people draw. The styles cover
@@ -20,79 +21,14 @@ write a whole number, and ``slant`` to lean a digit like cursive handwriting.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 
+from pen_paths import Stroke, arc, curve, join, line
 from PIL import Image, ImageDraw
 
-Point = tuple[float, float]
-Stroke = list[Point]
 Digit = list[Stroke]
 Box = tuple[float, float, float, float]  # x, y, width, height
 Colour = tuple[int, ...]
-
-STEP = 0.02  # spacing of generated points along lines, in unit-box lengths
-
-
-# --- Building blocks: lines, arcs, smooth curves through hand-placed points ---
-
-
-def line(start: Point, end: Point) -> Stroke:
-    """A straight pen movement, sampled every ``STEP``."""
-    (x0, y0), (x1, y1) = start, end
-    n = max(2, math.ceil(math.hypot(x1 - x0, y1 - y0) / STEP) + 1)
-    return [(x0 + (x1 - x0) * i / (n - 1), y0 + (y1 - y0) * i / (n - 1)) for i in range(n)]
-
-
-def arc(centre: Point, radii: Point, start_deg: float, end_deg: float) -> Stroke:
-    """An elliptic arc from ``start_deg`` to ``end_deg``.
-
-    Angles are in screen terms: 0 points right, 90 down, 180 left, 270 (or -90)
-    up, so increasing angles run clockwise on screen and decreasing ones
-    counter-clockwise (the way most people draw a 0).
-    """
-    (cx, cy), (rx, ry) = centre, radii
-    n = max(8, math.ceil(abs(end_deg - start_deg) / 6) + 1)
-    angles = (math.radians(start_deg + (end_deg - start_deg) * i / (n - 1)) for i in range(n))
-    return [(cx + rx * math.cos(a), cy + ry * math.sin(a)) for a in angles]
-
-
-def curve(*points: Point, per_segment: int = 8) -> Stroke:
-    """A smooth curve through hand-placed points (a Catmull-Rom spline)."""
-    if len(points) < 3:
-        return line(points[0], points[-1])
-    padded = [points[0], *points, points[-1]]
-    out: Stroke = []
-    for i in range(1, len(padded) - 2):
-        p0, p1, p2, p3 = padded[i - 1], padded[i], padded[i + 1], padded[i + 2]
-        for step in range(per_segment):
-            t = step / per_segment
-            out.append(_catmull_rom(p0, p1, p2, p3, t))
-    out.append(points[-1])
-    return out
-
-
-def _catmull_rom(p0: Point, p1: Point, p2: Point, p3: Point, t: float) -> Point:
-    t2, t3 = t * t, t * t * t
-
-    def blend(a: float, b: float, c: float, d: float) -> float:
-        return 0.5 * (
-            2 * b + (c - a) * t + (2 * a - 5 * b + 4 * c - d) * t2 + (3 * b - a - 3 * c + d) * t3
-        )
-
-    return (blend(p0[0], p1[0], p2[0], p3[0]), blend(p0[1], p1[1], p2[1], p3[1]))
-
-
-def join(*parts: Stroke) -> Stroke:
-    """One stroke made of several pieces drawn without lifting the pen."""
-    out: Stroke = []
-    for part in parts:
-        out.extend(part[1:] if out and _same(out[-1], part[0]) else part)
-    return out
-
-
-def _same(a: Point, b: Point) -> bool:
-    return abs(a[0] - b[0]) < 1e-9 and abs(a[1] - b[1]) < 1e-9
 
 
 # --- The styles ---------------------------------------------------------------
