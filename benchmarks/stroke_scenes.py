@@ -36,13 +36,7 @@ from model.render import Strokes, stroke_alpha
 
 Array = np.ndarray
 
-CANVAS_FAMILIES = (
-    "canvas_transparent",
-    "canvas_white",
-    "canvas_dark",
-    "canvas_thin",
-    "canvas_thick",
-)
+CANVAS_FAMILIES = synthetic.CANVAS_FAMILIES  # the same canvases as the MNIST families
 PHOTO_FAMILIES = ("photo_paper", "photo_grid", "photo_pencil", "scan")
 SCAN_FAMILIES = ("scan_faint", "scan_small")
 FAMILIES = CANVAS_FAMILIES + PHOTO_FAMILIES + SCAN_FAMILIES
