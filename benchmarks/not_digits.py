@@ -41,6 +41,7 @@ if str(ROOT) not in sys.path:  # run as a script: make the project importable
 
 from app.vision.pipeline import prepare_digit  # noqa: E402
 from benchmarks import stroke_scenes, synthetic  # noqa: E402
+from benchmarks.real_writers import heldout_digits  # noqa: E402
 from benchmarks.robustness import decode  # noqa: E402
 from benchmarks.synthetic import Sample  # noqa: E402
 from model.mnist import load_mnist, to_float  # noqa: E402
@@ -48,9 +49,7 @@ from model.negatives import HELDOUT_KINDS, TRAIN_KINDS, draw  # noqa: E402
 from model.network import Network  # noqa: E402
 from model.strokedata import (  # noqa: E402
     DIGIT_LIKE_LETTERS,
-    HELDOUT_PENDIGITS_WRITERS,
     HELDOUT_UJI_WRITERS,
-    load_pendigits,
     load_uji_letters,
     split_writers,
 )
@@ -118,7 +117,7 @@ def non_digit_inputs(count: int, seed: int) -> dict[str, list[Sample]]:
 
 def digit_inputs(count: int, seed: int, images: Array, labels: Array) -> dict[str, list[Sample]]:
     """Real digits sent through the pipeline: held-out writers and robustness families."""
-    held = split_writers(load_pendigits(), HELDOUT_PENDIGITS_WRITERS)[1]
+    held = heldout_digits()
     rng = np.random.default_rng([BENCH_SEED + 1, seed])
     out: dict[str, list[Sample]] = {}
     for family in stroke_scenes.FAMILIES:
