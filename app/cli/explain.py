@@ -22,9 +22,7 @@ import re
 import sys
 from pathlib import Path
 
-from app.cli.service import EXIT_INPUT_ERROR, EXIT_SETUP_ERROR, read_file
-from app.cli.service import _add_model_options as add_model_options
-from app.cli.service import _setup as setup
+from app.cli.service import EXIT_INPUT_ERROR, EXIT_SETUP_ERROR, add_model_options, read_file, setup
 from app.service.explain_schemas import DigitInside, ExplainResponse
 from app.service.explain_view import TIMES, ExplainRequest, explain_image
 from app.service.inputs import image_bytes

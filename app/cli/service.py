@@ -54,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(default 0, DIGITS_PREDICT_PROCESSES)",
     )
     serve.add_argument("--log-level", choices=LOG_LEVELS, help="default info (DIGITS_LOG_LEVEL)")
-    _add_model_options(serve)
+    add_model_options(serve)
     serve.set_defaults(handler=run_serve)
 
     predict = subparsers.add_parser(
@@ -81,11 +81,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="save the 28x28 image(s) the network saw: DIR/<stem>.png (-1, -2... for numbers)",
     )
-    _add_model_options(predict)
+    add_model_options(predict)
     predict.set_defaults(handler=run_predict)
 
 
-def _add_model_options(parser: argparse.ArgumentParser) -> None:
+def add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="default model name, e.g. cnn or mlp (DIGITS_MODEL)")
     parser.add_argument("--weights", type=Path, help="serve this one weights file (DIGITS_WEIGHTS)")
     parser.add_argument(
@@ -112,7 +112,7 @@ def overrides_from(args: argparse.Namespace) -> dict[str, str]:
     }
 
 
-def _setup(
+def setup(
     args: argparse.Namespace, command: str
 ) -> tuple[Settings, ModelRegistry, dict[str, str]] | None:
     """Settings (environment, then options on top) and the loaded models, or a message."""
@@ -128,7 +128,7 @@ def _setup(
 def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    ready = _setup(args, "serve")
+    ready = setup(args, "serve")
     if ready is None:
         return EXIT_SETUP_ERROR
     settings, registry, overrides = ready
@@ -160,7 +160,7 @@ def run_predict(args: argparse.Namespace) -> int:
     if not 1 <= args.top_k <= MAX_TOP_K:
         print(f"digits predict: --top-k must be between 1 and {MAX_TOP_K}", file=sys.stderr)
         return EXIT_SETUP_ERROR
-    ready = _setup(args, "predict")
+    ready = setup(args, "predict")
     if ready is None:
         return EXIT_SETUP_ERROR
     settings, registry, _overrides = ready
