@@ -21,7 +21,6 @@ import argparse
 import os
 import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: this checkout's model/, not an installed one
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.latency import median_ms  # noqa: E402
 from model.conv import Conv2D  # noqa: E402
 from model.layers import Dense, Dropout, Flatten, Layer, ReLU  # noqa: E402
 from model.mnist import load_mnist, to_float  # noqa: E402
@@ -106,14 +106,8 @@ def reorder_flattened(network: Network, model: Any, torch: Any) -> None:
 
 def cpu_ms(call: Callable[[], object], repeats: int) -> tuple[float, float]:
     """Median CPU and wall milliseconds of ``repeats`` calls (after one warm-up call)."""
-    call()
-    cpu, wall = [], []
-    for _ in range(repeats):
-        began_cpu, began_wall = time.process_time(), time.perf_counter()
-        call()
-        cpu.append(time.process_time() - began_cpu)
-        wall.append(time.perf_counter() - began_wall)
-    return statistics.median(cpu) * 1000, statistics.median(wall) * 1000
+    wall, cpu = median_ms(call, repeats)
+    return cpu, wall
 
 
 def channels_first(x: np.ndarray) -> np.ndarray:
