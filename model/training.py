@@ -129,6 +129,11 @@ def start_from(network: Network, path: str) -> dict[str, Any]:
                         f"{file}: layer {index} {key} has shape {list(value.shape)}, "
                         f"the recipe needs {list(mine[key].shape)}"
                     )
+    return file_record(file, doc)
+
+
+def file_record(file: Path, doc: dict[str, Any]) -> dict[str, Any]:
+    """A weights file as the training record names it: file name, SHA-256, test accuracy."""
     training = doc.get("training") or {}
     return {
         "file": file.name,
@@ -140,13 +145,7 @@ def start_from(network: Network, path: str) -> dict[str, Any]:
 def load_teacher(path: str) -> Teacher:
     file = Path(path)
     network, doc = load(file)
-    training = doc.get("training") or {}
-    record = {
-        "file": file.name,
-        "sha256": hashlib.sha256(file.read_bytes()).hexdigest(),
-        "test_accuracy": training.get("test_accuracy"),
-    }
-    return Teacher(network, record)
+    return Teacher(network, file_record(file, doc))
 
 
 def train_step(
