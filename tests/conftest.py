@@ -6,9 +6,9 @@ two epochs on 10,000 MNIST images, calibrated and measured on 2,000 test images
 as ``digits train`` finishes a run (about 90% accurate: enough for answers to mean
 something), and ``cnn.json`` an untrained small convolutional network, so the
 ``model`` parameter has two real architectures to choose between. ``client`` is a TestClient of the
-service over them, shared by the service and CLI tests. The helpers
-beside this file (``strokes``, ``pen_paths``, ``photos``, ``api_images``) are importable from
-every test folder because pytest puts this folder on ``sys.path``.
+service over them, shared by the service and CLI tests. The helpers beside this
+file (``strokes``, ``pen_paths``, ``photos``, ``api_images``, ``log_records``) are
+importable from every test folder because pytest puts this folder on ``sys.path``.
 """
 
 from __future__ import annotations

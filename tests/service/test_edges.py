@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from api_images import digit_png
 from fastapi.testclient import TestClient
+from log_records import Records, recorded
 from starlette.types import Message, Receive, Scope, Send
 
 from app.service.logs import AccessLog, JsonFormatter, configure_logging
@@ -53,25 +54,11 @@ def test_the_static_redirect_does_not_repeat_the_host_header(client: TestClient)
     assert answer.headers["location"] == "/static/"
 
 
-class Records(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
 @pytest.fixture
 def access_records() -> Iterator[Records]:
     configure_logging("info")
-    records = Records()
-    logger = logging.getLogger("digits.access")
-    logger.addHandler(records)
-    try:
+    with recorded("digits.access") as records:
         yield records
-    finally:
-        logger.removeHandler(records)
 
 
 def test_a_huge_url_is_not_logged_whole(access_records: Records) -> None:

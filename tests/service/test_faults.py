@@ -4,7 +4,6 @@ prediction, a pool that comes back to full strength, and work dropped when its c
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import signal
 import threading
@@ -16,6 +15,7 @@ import pytest
 from api_images import digit_png
 from fastapi.testclient import TestClient
 from live_server import live_server, raw_request
+from log_records import recorded
 
 from app.main import create_app
 from app.service import api
@@ -185,33 +185,13 @@ def test_requests_whose_clients_left_are_never_run(
     assert gate.calls == 2, f"{gate.calls - 2} abandoned requests still ran"
 
 
-class Records(logging.Handler):
-    """Every record of the ``digits`` loggers while it is attached."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-@contextlib.contextmanager
-def recorded() -> Iterator[Records]:
-    records = Records()
-    for name in ("digits.access", "digits.errors", "digits.server"):
-        logging.getLogger(name).addHandler(records)
-    try:
-        yield records
-    finally:
-        for name in ("digits.access", "digits.errors", "digits.server"):
-            logging.getLogger(name).removeHandler(records)
+SERVICE_LOGGERS = ("digits.access", "digits.errors", "digits.server")
 
 
 def test_a_client_that_leaves_mid_upload_costs_one_log_line(api_settings: Settings) -> None:
     """Before: status 500 and two full tracebacks per aborted upload."""
     head, body = predict_request(digit_png(3))
-    with live_server(create_app(api_settings)) as address, recorded() as records:
+    with live_server(create_app(api_settings)) as address, recorded(*SERVICE_LOGGERS) as records:
         sock = raw_request(address, head, body[: len(body) // 2])
         time.sleep(0.3)
         sock.close()
