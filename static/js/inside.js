@@ -45,6 +45,16 @@ function figure(image, caption, className = "inside-figure") {
 
 const shapeText = (shape) => shape.join("×");
 
+/** A <section class="inside-NAME"> named by its <h3 id="inside-NAME-title">. */
+function titledSection(name, heading) {
+  const section = element("section", `inside-${name}`);
+  section.setAttribute("aria-labelledby", `inside-${name}-title`);
+  const title = element("h3", "", heading);
+  title.id = `inside-${name}-title`;
+  section.append(title);
+  return section;
+}
+
 export class InsideView {
   /** @param {HTMLElement} root the view's section */
   constructor(root) {
@@ -119,10 +129,7 @@ export class InsideView {
   }
 
   whySection(d) {
-    const section = element("section", "inside-why");
-    section.setAttribute("aria-labelledby", "inside-why-title");
-    const title = element("h3", "", `Why ${d.digit} and not ${d.runner_up}?`);
-    title.id = "inside-why-title";
+    const section = titledSection("why", `Why ${d.digit} and not ${d.runner_up}?`);
     const row = element("div", "inside-why-maps");
     row.append(
       figure(
@@ -137,15 +144,12 @@ export class InsideView {
         ),
       ),
     );
-    section.append(title, row);
+    section.append(row);
     return section;
   }
 
   layersSection(d) {
-    const section = element("section", "inside-layers");
-    section.setAttribute("aria-labelledby", "inside-layers-title");
-    const title = element("h3", "", "Layer by layer");
-    title.id = "inside-layers-title";
+    const section = titledSection("layers", "Layer by layer");
     const list = element("ol", "inside-layer-list");
     for (const view of d.layers) {
       const item = element("li", "inside-layer");
@@ -163,7 +167,7 @@ export class InsideView {
       list.append(item);
     }
     list.append(this.probabilities(d));
-    section.append(title, list);
+    section.append(list);
     return section;
   }
 
@@ -192,17 +196,14 @@ export class InsideView {
   }
 
   filtersSection(d) {
-    const section = element("section", "inside-filters");
-    section.setAttribute("aria-labelledby", "inside-filters-title");
-    const title = element("h3", "", "What the first layer looks for");
-    title.id = "inside-filters-title";
+    const section = titledSection("filters", "What the first layer looks for");
     const [count, h, w] = d.filters.shape;
     const rows = Math.ceil(count / d.filters.columns);
     const width = d.filters.columns * (w + 1) - 1;
     const height = rows * (h + 1) - 1;
     const alt = `${count} learned first-layer weights, ${h} by ${w} pixels each`;
     const picture = mapImage(d.filters.picture, width, height, alt);
-    section.append(title, figure(picture, d.filters.caption));
+    section.append(figure(picture, d.filters.caption));
     return section;
   }
 }
