@@ -133,4 +133,5 @@ def png(picture: Array, zoom: int = 1) -> bytes:
 
 
 def data_url(png_bytes: bytes) -> str:
+    """PNG bytes as a ``data:image/png;base64,...`` URL for a page or JSON."""
     return "data:image/png;base64," + base64.b64encode(png_bytes).decode("ascii")

@@ -17,7 +17,6 @@ script). ``/review/corrections/{id}/original`` serves the image as it was sent.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 from typing import Annotated
@@ -32,6 +31,7 @@ from app.corrections.table import NOT_A_DIGIT, label_name
 from app.service.dependencies import SettingsDep, StaticUrlDep
 from app.service.feedback import Feedback, get_feedback
 from app.service.pages import templates_for
+from app.service.pictures import data_url
 from app.settings import Settings
 
 router = APIRouter(include_in_schema=False)
@@ -126,7 +126,7 @@ def _label_filter(label: str) -> int | None:
 def _card(row: Correction) -> dict[str, object]:
     return {
         "id": row.id,
-        "image": "data:image/png;base64," + base64.b64encode(row.network_input).decode("ascii"),
+        "image": data_url(row.network_input),
         "label": label_name(row.label).replace("_", " "),
         "predicted": label_name(row.predicted),
         "confidence": f"{row.confidence:.0%}",
