@@ -62,13 +62,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         configure_logging(settings.log_level)
         try:
             registry = await run_in_threadpool(load_models, settings)
-        except ModelLoadError as exc:
-            app.state.startup_error = f"digits: cannot start: {exc}"  # see StartupFailure
-            raise
-        try:
             app.state.feedback = await run_in_threadpool(open_feedback, settings)
-        except DatabaseError as exc:
-            app.state.startup_error = f"digits: cannot start: {exc}"
+        except (ModelLoadError, DatabaseError) as exc:
+            app.state.startup_error = f"digits: cannot start: {exc}"  # see StartupFailure
             raise
         app.state.runner = await start_runner(settings)
         app.state.registry = registry
