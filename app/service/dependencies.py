@@ -142,9 +142,7 @@ class Prediction:
                     )
                     for item in items
                 ]
-        except ServerBusyError as exc:
-            raise HTTPException(503, str(exc), headers={"Retry-After": "1"}) from exc
-        except WorkerLostError as exc:
+        except (ServerBusyError, WorkerLostError) as exc:
             raise HTTPException(503, str(exc), headers={"Retry-After": "1"}) from exc
         except PredictionTimeoutError as exc:
             raise HTTPException(504, str(exc)) from exc
