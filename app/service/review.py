@@ -27,7 +27,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.corrections.export import is_held_out
 from app.corrections.store import Correction, Filter
-from app.corrections.table import NOT_A_DIGIT, label_name
+from app.corrections.table import NOT_A_DIGIT_NAME, label_name, parse_label
 from app.service.dependencies import SettingsDep, StaticUrlDep
 from app.service.feedback import Feedback, get_feedback
 from app.service.pages import templates_for
@@ -37,7 +37,7 @@ from app.settings import Settings
 router = APIRouter(include_in_schema=False)
 COOKIE = "digits_review"
 PAGE_SIZE = 60
-LABEL_CHOICES = [(str(d), str(d)) for d in range(10)] + [("not_a_digit", "not a digit")]
+LABEL_CHOICES = [(str(d), str(d)) for d in range(10)] + [(NOT_A_DIGIT_NAME, "not a digit")]
 IMAGE_TYPES = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg", b"GIF8": "image/gif"}
 
 
@@ -118,9 +118,11 @@ def _read(feedback: Feedback, where: Filter, offset: int) -> Page:
 
 
 def _label_filter(label: str) -> int | None:
-    if label == "not_a_digit":
-        return NOT_A_DIGIT
-    return int(label) if len(label) == 1 and label.isdigit() else None
+    """The label to show only, or ``None`` for any (an empty or unknown choice)."""
+    try:
+        return parse_label(label)
+    except ValueError:
+        return None
 
 
 def _card(row: Correction) -> dict[str, object]:
