@@ -4,17 +4,11 @@
 // every layer's maps as tiles (one picture per layer) with a caption, the output
 // probabilities and the first layer's filters. A number has a button per digit.
 
-const percent = (p) => `${Math.round(p * 100)}%`;
+import { element, percent } from "./dom.js";
+
 // Largest on-screen size of a picture pixel, and the width a picture aims for.
 const MAX_ZOOM = 12;
 const TARGET_WIDTH = 480;
-
-function element(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 /** The picture's own width and height in pixels, from the numbers sent with it. */
 function pictureSize(view) {

@@ -3,16 +3,10 @@
 // card and a box per digit. Answers are announced to screen readers when they
 // change (not on every live update).
 
-const percent = (p) => `${Math.round(p * 100)}%`;
+import { element, percent } from "./dom.js";
+
 // "an 8", "a 7": of the digits only eight starts with a vowel sound.
 const article = (digit) => (digit === 8 ? "an" : "a");
-
-function element(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 /** Guesses after the first, as "1 (4%), 7 (2%)"; only the ones worth mentioning. */
 function alternatives(top, limit = 2) {
