@@ -10,6 +10,8 @@ the two agree.
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 from sqlalchemy import (
     CheckConstraint,
     Column,
@@ -27,7 +29,8 @@ from sqlalchemy import (
 NOT_A_DIGIT = 10
 NOT_A_DIGIT_NAME = "not_a_digit"
 #: Where the image came from: the drawing pad, a photo, or a program calling the API.
-KINDS = ("canvas", "photo", "api")
+Kind = Literal["canvas", "photo", "api"]
+KINDS: tuple[str, ...] = get_args(Kind)
 MODEL_NAME_LENGTH = 64
 SHA256_LENGTH = 64
 
@@ -49,7 +52,7 @@ corrections = Table(
     CheckConstraint(f"label BETWEEN 0 AND {NOT_A_DIGIT}", name="label_range"),
     CheckConstraint(f"predicted BETWEEN 0 AND {NOT_A_DIGIT}", name="predicted_range"),
     CheckConstraint("confidence BETWEEN 0 AND 1", name="confidence_range"),
-    CheckConstraint("kind IN ('canvas', 'photo', 'api')", name="kind_known"),
+    CheckConstraint(f"kind IN ({', '.join(map(repr, KINDS))})", name="kind_known"),
     Index("ix_corrections_created_at", "created_at"),
     Index("ix_corrections_label", "label"),
     Index("ix_corrections_model_name", "model_name"),

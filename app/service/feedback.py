@@ -27,7 +27,7 @@ from __future__ import annotations
 import io
 import logging
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from app.corrections.database import connect, describe, migrate
 from app.corrections.export import is_held_out
 from app.corrections.store import CorrectionStore, NewCorrection
-from app.corrections.table import NOT_A_DIGIT, label_name, parse_label
+from app.corrections.table import NOT_A_DIGIT, Kind, label_name, parse_label
 from app.service.dependencies import ModelDep, SettingsDep
 from app.service.inputs import decode_image_text, pixel_array
 from app.service.ratelimit import RateLimiter
@@ -111,7 +111,7 @@ class FeedbackRequest(BaseModel):
         description='What it really was: a digit 0-9, or "not_a_digit". "7" and 7 both work.',
         examples=[7],
     )
-    kind: Literal["canvas", "photo", "api"] = Field(
+    kind: Kind = Field(
         default="api", description="Where the image came from: the drawing pad, a photo, a program."
     )
     input: str | None = Field(
