@@ -45,7 +45,7 @@ from benchmarks.real_writers import heldout_digits  # noqa: E402
 from benchmarks.robustness import decode  # noqa: E402
 from benchmarks.synthetic import Sample  # noqa: E402
 from model.mnist import load_mnist, to_float  # noqa: E402
-from model.negatives import HELDOUT_KINDS, TRAIN_KINDS, draw  # noqa: E402
+from model.negatives import HELDOUT_KINDS, OPEN_KINDS, TRAIN_KINDS, draw  # noqa: E402
 from model.network import Network  # noqa: E402
 from model.strokedata import (  # noqa: E402
     DIGIT_LIKE_LETTERS,
@@ -62,6 +62,7 @@ THRESHOLDS = np.round(np.arange(0.02, 1.0, 0.01), 2)
 SCENES = ("canvas_white", "canvas_transparent", "canvas_dark", "photo_paper", "scan")
 BENCH_SEED = 24_000  # generators here never share a seed with training's draws
 TARGETS = {"refused": 0.95, "real_writers": 0.01, "mnist_test": 0.003}
+OPEN_TAGS = {"doodle": "trained with --doodles, new seed"}
 
 
 def scores(network: Network, images: Array) -> Array:
@@ -108,8 +109,10 @@ def non_digit_inputs(count: int, seed: int) -> dict[str, list[Sample]]:
             [s.strokes for s in like], [s.label for s in like], rng
         ),
     }
-    for kind in (*TRAIN_KINDS, *HELDOUT_KINDS):
-        tag = "trained kind, new seed" if kind in TRAIN_KINDS else "never trained"
+    for kind in (*TRAIN_KINDS, *HELDOUT_KINDS, *OPEN_KINDS):  # doodles last: older figures hold
+        tag = {**dict.fromkeys(TRAIN_KINDS, "trained kind, new seed"), **OPEN_TAGS}.get(
+            kind, "never trained"
+        )
         drawn = [draw(kind, rng) for _ in range(count)]
         out[f"{kind} ({tag})"] = scenes_of(drawn, ["x"] * count, rng)
     return out

@@ -54,6 +54,7 @@ class TrainConfig:
     real_writers: float = 0.0  # share of each batch: pendigits training writers, rendered
     not_digit: float = 0.0  # share of each batch: non-digits; above 0 adds an 11th output
     slashed_zeros: float = 0.0  # share of zeros given a slash (with styles)
+    doodles: float = 0.0  # share of the generated non-digits that are random doodles
     init_from: str = ""  # weights file to start from (same layers; a 10-output file may grow 11)
     train_subset: int = 0  # 0: the whole training split
     teacher: str = ""  # weights file whose softened probabilities the network also learns

@@ -8,8 +8,9 @@ with a random pen and size (``model.render``), and, when the network has a "not 
 digit" output, another share (``not_digit``) with non-digits labelled 10: half
 real handwritten letters from the uji-letters training writers (minus the
 letters written like digits), half generated shapes, symbols and scribbles
-(``model.negatives.TRAIN_KINDS``). The rest of the augmentation (rotation,
-elastic wobble, thickness) then applies to all of them alike.
+(``model.negatives.TRAIN_KINDS``), a share ``doodles`` of those random doodles
+(``model.negatives.OPEN_KINDS``: marks in no listed arrangement). The rest of the
+augmentation (rotation, elastic wobble, thickness) then applies to all of them alike.
 
 Every choice comes from the training run's one generator, so a seed still gives
 the same weights bit for bit.
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.negatives import TRAIN_KINDS, draw
+from model.negatives import OPEN_KINDS, TRAIN_KINDS, draw
 from model.network import NOT_A_DIGIT_INDEX
 from model.render import render_batch
 from model.strokedata import (
@@ -39,6 +40,7 @@ from model.strokedata import (
 Array = np.ndarray
 LETTER_SHARE = 0.5  # of the non-digits: real letters; the rest generated shapes
 KIND_NAMES = tuple(TRAIN_KINDS)
+(DOODLE,) = OPEN_KINDS
 
 
 @dataclass
@@ -72,15 +74,20 @@ def load_sources(need_digits: bool, need_letters: bool) -> MixSources:
     return MixSources(digits, labels, letters)
 
 
-def non_digits(count: int, sources: MixSources, rng: np.random.Generator) -> Array:
-    """``count`` rendered non-digits: letters and generated kinds."""
+def non_digits(
+    count: int, sources: MixSources, rng: np.random.Generator, doodles: float = 0.0
+) -> Array:
+    """``count`` rendered non-digits: letters, generated kinds and (a share) doodles."""
     from_letters = rng.random(count) < (LETTER_SHARE if sources.letters else 0.0)
     letter_picks = rng.integers(0, max(1, len(sources.letters)), count)
     kind_picks = rng.integers(0, len(KIND_NAMES), count)
+    names = [KIND_NAMES[k] for k in kind_picks]
+    if doodles > 0:  # no draw at all without doodles: older recipes stay bit for bit
+        names = [
+            DOODLE if d else n for n, d in zip(names, rng.random(count) < doodles, strict=True)
+        ]
     strokes = [
-        sources.letters[letter_picks[i]].strokes
-        if from_letters[i]
-        else draw(KIND_NAMES[kind_picks[i]], rng)
+        sources.letters[letter_picks[i]].strokes if from_letters[i] else draw(names[i], rng)
         for i in range(count)
     ]
     return render_batch(strokes, rng)
@@ -93,6 +100,7 @@ def mix_batch(
     real_writers: float,
     not_digit: float,
     rng: np.random.Generator,
+    doodles: float = 0.0,
 ) -> tuple[Array, Array]:
     """A copy of the batch with some images replaced by real writers and non-digits."""
     x, y = x.copy(), y.copy()
@@ -104,6 +112,6 @@ def mix_batch(
         x[real] = render_batch([sources.digits[i].strokes for i in picks], rng)
         y[real] = sources.digit_labels[picks]
     if negative.any():
-        x[negative] = non_digits(int(negative.sum()), sources, rng)
+        x[negative] = non_digits(int(negative.sum()), sources, rng, doodles)
         y[negative] = NOT_A_DIGIT_INDEX
     return x, y

@@ -25,6 +25,8 @@ Kind = Callable[[np.random.Generator], Strokes]
 STEP = 0.02  # spacing of points along a generated line, in unit-box lengths
 WOBBLE = 0.008  # a hand's tremor, in unit-box lengths
 MAX_TILT = 25.0  # degrees of random rotation
+DOODLE_MARKS = (3, 7)  # a doodle has 3 to 6 marks
+MARK_CHANCES = (0.35, 0.3, 0.3, 0.05)  # stroke, arc or ring, corner, dot: few dots
 
 
 def line(a: tuple[float, float], b: tuple[float, float]) -> Array:
@@ -123,7 +125,7 @@ def wave(rng: np.random.Generator) -> Strokes:
 
 def symbol(rng: np.random.Generator) -> Strokes:
     """``+``, ``=``, ``#`` or ``%``."""
-    which = int(rng.integers(0, 4))
+    which = int(rng.choice(4, p=MARK_CHANCES))
     if which == 0:
         return [line((0.5, 0.1), (0.5, 0.9)), line((0.1, 0.5), (0.9, 0.5))]
     if which == 1:
@@ -140,6 +142,37 @@ def symbol(rng: np.random.Generator) -> Strokes:
         ellipse(0.22, 0.2, 0.12, 0.14, 0, 1),
         ellipse(0.78, 0.8, 0.12, 0.14, 0, 1),
     ]
+
+
+def doodle(rng: np.random.Generator) -> Strokes:
+    """A few unrelated pen marks scattered over the box: strokes, arcs, corners, dots.
+
+    No list of shapes can name every drawing that is not a digit; random
+    compositions teach the boundary itself (a digit is one familiar arrangement
+    of strokes, not any set of them). At least ``DOODLE_MARKS[0]`` marks, so a
+    doodle is never a lone stroke that could be a 1 or a 7.
+    """
+    marks = []
+    for _ in range(int(rng.integers(*DOODLE_MARKS))):
+        cx, cy = rng.uniform(0.15, 0.85, 2)
+        size = float(rng.uniform(0.12, 0.3))
+        which = int(rng.choice(4, p=MARK_CHANCES))
+        if which == 0:  # a straight stroke at any angle
+            angle = rng.uniform(0, np.pi)
+            dx, dy = size * math.cos(angle), size * math.sin(angle)
+            marks.append(line((cx - dx, cy - dy), (cx + dx, cy + dy)))
+        elif which == 1:  # an arc or a closed ring
+            turns = float(rng.choice([rng.uniform(0.3, 0.8), 1.0]))
+            marks.append(
+                ellipse(cx, cy, size, size * rng.uniform(0.5, 1.5), rng.uniform(0, 7), turns)
+            )
+        elif which == 2:  # a corner or a bent line
+            points = cx + rng.uniform(-size, size, (int(rng.integers(3, 5)), 2))
+            points[:, 1] += cy - cx
+            marks.append(polyline(*map(tuple, points)))
+        else:  # a dot
+            marks.append(ellipse(cx, cy, 0.02, 0.02, 0, 1))
+    return marks
 
 
 # -- kinds kept for measuring only -----------------------------------------------------
@@ -198,6 +231,8 @@ TRAIN_KINDS: dict[str, Kind] = {
     "wave": wave,
     "symbol": symbol,
 }
+#: drawn only when a recipe asks for them (``--doodles``), so older recipes stay bit for bit
+OPEN_KINDS: dict[str, Kind] = {"doodle": doodle}
 HELDOUT_KINDS: dict[str, Kind] = {
     "face": face,
     "tick": tick,
@@ -207,7 +242,7 @@ HELDOUT_KINDS: dict[str, Kind] = {
     "flower": flower,
     "at_sign": at_sign,
 }
-ALL_KINDS = {**TRAIN_KINDS, **HELDOUT_KINDS}
+ALL_KINDS = {**TRAIN_KINDS, **OPEN_KINDS, **HELDOUT_KINDS}
 
 
 def handdrawn(strokes: Strokes, rng: np.random.Generator) -> Strokes:

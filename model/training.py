@@ -190,7 +190,9 @@ def run_epoch(
         if styles is not None:
             x = add_world_styles(x, y, rng, styles)
         if sources is not None:
-            x, y = mix_batch(x, y, sources, config.real_writers, config.not_digit, rng)
+            x, y = mix_batch(
+                x, y, sources, config.real_writers, config.not_digit, rng, config.doodles
+            )
         if config.pen_redraw > 0:
             x = pen_redraw(x, rng, config.pen_redraw)
         if aug is not None:

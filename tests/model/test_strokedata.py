@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from model.mnist import DataError
-from model.negatives import ALL_KINDS, HELDOUT_KINDS, TRAIN_KINDS, draw
+from model.negatives import ALL_KINDS, DOODLE_MARKS, HELDOUT_KINDS, TRAIN_KINDS, doodle, draw
 from model.render import BOX, mnist_style, render_batch, stroke_alpha
 from model.strokedata import (
     DIGIT_LIKE_LETTERS,
@@ -98,3 +98,37 @@ def test_every_negative_kind_draws_ink() -> None:
     for kind in ALL_KINDS:
         image = mnist_style(draw(kind, rng), pen=2.0)
         assert image.sum() > 20, kind
+
+
+def test_a_doodle_is_several_marks_spread_over_the_box() -> None:
+    rng = np.random.default_rng(1)
+    for _ in range(50):
+        marks = doodle(rng)
+        assert DOODLE_MARKS[0] <= len(marks) < DOODLE_MARKS[1]
+        points = np.concatenate(marks)
+        assert points.min() > -0.5 and points.max() < 1.5
+        # scattered over the box, not piled on one spot
+        assert np.ptp(points, axis=0).max() > 0.3
+
+
+def test_doodles_join_the_non_digits_only_when_asked() -> None:
+    from model.mixing import MixSources, non_digits
+
+    sources = MixSources(digits=[], digit_labels=np.zeros(0, np.int64), letters=[])
+
+    def batch(seed: int, doodles: float) -> tuple[np.ndarray, dict]:
+        rng = np.random.default_rng(seed)
+        return non_digits(24, sources, rng, doodles), rng.bit_generator.state
+
+    plain, plain_state = batch(0, 0.0)
+    again, _ = batch(0, 0.0)
+    mixed, mixed_state = batch(0, 0.5)
+    assert np.array_equal(plain, again) and np.array_equal(mixed, batch(0, 0.5)[0])
+    assert not np.array_equal(plain, mixed) and plain_state != mixed_state
+    # without doodles the generator is drawn exactly as before the option existed
+    rng = np.random.default_rng(0)
+    rng.random(24), rng.integers(0, 1, 24)
+    kinds = rng.integers(0, len(TRAIN_KINDS), 24)
+    names = [tuple(TRAIN_KINDS)[k] for k in kinds]
+    strokes = [draw(name, rng) for name in names]
+    assert np.array_equal(plain, render_batch(strokes, rng))
