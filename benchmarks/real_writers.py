@@ -20,6 +20,7 @@ whole strings (CNN).
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -30,9 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make the project importable
     sys.path.insert(0, str(ROOT))
 
-from app.vision.pipeline import prepare_digit, prepare_number  # noqa: E402
+from app.vision.pipeline import prepare_digit  # noqa: E402
 from benchmarks import stroke_scenes  # noqa: E402
-from benchmarks.robustness import Result, interval, read  # noqa: E402
+from benchmarks.robustness import Result, interval, number_preparer, read  # noqa: E402
 from benchmarks.synthetic import Sample  # noqa: E402
 from model.network import Network  # noqa: E402
 from model.strokedata import (  # noqa: E402
@@ -81,11 +82,18 @@ def number_inputs(
     return out
 
 
-def score(name: str, network: Network, inputs: list[Sample], number: bool) -> tuple[Result, list]:
-    answers, _, empty, several = read(network, inputs, prepare_number if number else prepare_digit)
+def score(
+    name: str, network: Network, inputs: list[Sample], number: bool, guided: bool = True
+) -> tuple[Result, list]:
+    """Accuracy of ``inputs`` read through the pipeline, and the answers; for numbers,
+    touching digits are cut where the network reads them best (``guided``) or by shape."""
+    prepare = number_preparer(network, guided) if number else prepare_digit
+    answers, times, empty, several = read(network, inputs, prepare)
     right = sum(a == s.labels for a, s in zip(answers, inputs, strict=True))
     miscounted = sum(len(a) != len(s.labels) for a, s in zip(answers, inputs, strict=True))
-    result = Result(name, right / max(1, len(inputs)), len(inputs), 0.0, empty, miscounted, several)
+    median = statistics.median(times) if times else 0.0
+    count = len(inputs)
+    result = Result(name, right / max(1, count), count, median, empty, miscounted, several)
     return result, answers
 
 
@@ -93,13 +101,13 @@ def print_results(title: str, results: list[Result]) -> None:
     print(f"\n{title}")
     print(
         f"  {'family':<26} {'accuracy':>9} {'95% interval':>15} {'n':>5} {'empty':>6} "
-        f"{'miscount':>9}"
+        f"{'miscount':>9} {'median ms':>10}"
     )
     for r in results:
         low, high = interval(round(r.accuracy * r.count), r.count)
         print(
             f"  {r.name:<26} {100 * r.accuracy:8.2f}% {100 * low:6.1f}..{100 * high:5.1f}% "
-            f"{r.count:5d} {r.empty:6d} {r.miscounted:9d}"
+            f"{r.count:5d} {r.empty:6d} {r.miscounted:9d} {r.median_ms:10.2f}"
         )
 
 
@@ -113,7 +121,14 @@ def print_confusion(confusion: np.ndarray) -> None:
         print(f"  {d:>3}  " + "".join(f"{v:6d}" for v in row) + f"{100 * share:7.1f}%")
 
 
-def run(network: Network, samples: list[StrokeSample], count: int, numbers: int, seed: int) -> None:
+def run(
+    network: Network,
+    samples: list[StrokeSample],
+    count: int,
+    numbers: int,
+    seed: int,
+    guided: bool = True,
+) -> None:
     confusion = np.zeros((10, 11), np.int64)
     per_writer: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     singles = []
@@ -129,9 +144,10 @@ def run(network: Network, samples: list[StrokeSample], count: int, numbers: int,
             per_writer[writer][1] += 1
     print_results("Single digits of held-out writers", singles)
     runs = [
-        score(f"number_{n}_{gap}", network, number_inputs(n, gap, samples, numbers, seed), True)[0]
+        score(f"number_{n}_{gap}", network, inputs, True, guided)[0]
         for n in NUMBER_LENGTHS
         for gap in stroke_scenes.GAPS
+        for inputs in [number_inputs(n, gap, samples, numbers, seed)]
     ]
     print_results("Numbers of one held-out writer (whole number right)", runs)
     print_confusion(confusion)
@@ -147,6 +163,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=300, help="inputs per family")
     parser.add_argument("--numbers", type=int, default=0, help="numbers per length and gap")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--geometric", action="store_true", help="cut numbers by shape alone, not guided"
+    )
     args = parser.parse_args(argv)
     samples = heldout_digits()
     writers = sorted({s.writer for s in samples})
@@ -154,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     for path in args.weights:
         network, _doc = load(path)
         print(f"\n=== weights {path}")
-        run(network, samples, args.count, args.numbers or max(1, args.count // 3), args.seed)
+        numbers = args.numbers or max(1, args.count // 3)
+        run(network, samples, args.count, numbers, args.seed, not args.geometric)
     return 0
 
 

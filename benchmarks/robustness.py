@@ -19,6 +19,7 @@ right as a whole; a 280x280 canvas under 3 ms, a 12-megapixel photo under 150 ms
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import statistics
 import sys
@@ -100,13 +101,22 @@ def read(
     return answers, times, empty, several
 
 
+def number_preparer(network: Network, guided: bool = True) -> Callable[[Image.Image], Prepared]:
+    """``prepare_number`` as the API runs it: touching digits cut where ``network`` reads
+    the pieces best (``guided``), or, for comparison, by their shape alone."""
+    if not guided:
+        return prepare_number
+    return functools.partial(prepare_number, reader=lambda images: network.read(images, fast=True))
+
+
 def evaluate(
     name: str,
     network: Network,
     samples: list[synthetic.Sample],
     number: bool = False,
+    guided: bool = True,
 ) -> Result:
-    prepare = prepare_number if number else prepare_digit
+    prepare = number_preparer(network, guided) if number else prepare_digit
     answers, times, empty, several = read(network, samples, prepare)
     right = sum(a == s.labels for a, s in zip(answers, samples, strict=True))
     miscounted = sum(len(a) != len(s.labels) for a, s in zip(answers, samples, strict=True))
@@ -137,11 +147,12 @@ def number_result(
     count: int,
     seed: int,
     photo: bool = False,
+    guided: bool = True,
 ) -> Result:
     rng = np.random.default_rng([seed, 100 + length, int(photo)])
     samples = synthetic.number_samples(length, images, labels, count, rng, photo=photo)
     kind = "photo" if photo else "canvas"
-    result = evaluate(f"number_{length}_{kind}", network, samples, number=True)
+    result = evaluate(f"number_{length}_{kind}", network, samples, True, guided)
     result.counted = counted_as_one_digit(samples)
     return result
 
@@ -224,6 +235,9 @@ def main(argv: list[str] | None = None) -> int:
         "--numbers", type=int, default=0, help="numbers per length (default count/2)"
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--geometric", action="store_true", help="cut numbers by shape alone, not guided"
+    )
     parser.add_argument("--repeats", type=int, default=15, help="timing repetitions")
     parser.add_argument(
         "--only",
@@ -254,11 +268,12 @@ def main(argv: list[str] | None = None) -> int:
         ]
         print_table("Photos", photos, f"target >= {100 * PHOTO_TARGET:.0f}%")
     if "number" in parts:
+        guided = not args.geometric
         runs = [
-            number_result(n, network, images, labels, numbers, args.seed)
+            number_result(n, network, images, labels, numbers, args.seed, guided=guided)
             for n in synthetic.NUMBER_LENGTHS
         ]
-        runs.append(number_result(4, network, images, labels, numbers, args.seed, photo=True))
+        runs.append(number_result(4, network, images, labels, numbers, args.seed, True, guided))
         target = f"target >= {100 * NUMBER_TARGET:.0f}% for 4 digits"
         print_table("Numbers (whole number right)", runs, target)
     rng = np.random.default_rng(args.seed)

@@ -54,7 +54,7 @@ class ExplainRequest:
 def explain_image(model: ServedModel, request: ExplainRequest, options: Options) -> ExplainResponse:
     """``POST /explain``: every digit found, with what each layer saw and why."""
     timer = Timer()
-    prepared = prepare(request.source, request.number, options, timer)
+    prepared = prepare(request.source, request.number, options, timer, model)
     pieces = prepared.pieces if request.number else prepared.pieces[:1]
     with timer.stage("explain"):
         found = [explain(model.network, piece.image) for piece in pieces]

@@ -95,14 +95,18 @@ class Timer:
 
 
 # -- the stages -----------------------------------------------------------------------
-def prepare(source: Source, number: bool, options: Options, timer: Timer) -> Prepared:
-    """Decode (for files) and run the pipeline; ``NoDigitError`` when there is no ink."""
+def prepare(
+    source: Source, number: bool, options: Options, timer: Timer, model: ServedModel | None = None
+) -> Prepared:
+    """Decode (for files) and run the pipeline; ``NoDigitError`` when there is no ink.
+    A number is cut into digits where ``model`` reads the pieces best."""
     if isinstance(source, PixelGrid):
         prepared = prepare_pixels(source.pixels)
     else:
         with timer.stage("decode"):
             image = load_image(source.data, options.max_pixels)
-        prepared = (prepare_number if number else prepare_digit)(image)
+        reader = model.read if model is not None else None
+        prepared = prepare_number(image, reader) if number else prepare_digit(image)
     for name, ms in prepared.timing_ms.items():
         timer.add(name, ms)
     if prepared.empty or not prepared.pieces:
@@ -188,7 +192,7 @@ def predict_digit(model: ServedModel, source: Source, options: Options) -> Predi
 def predict_number(model: ServedModel, source: Source, options: Options) -> NumberResponse:
     """``POST /predict/number``: every digit, left to right."""
     timer = Timer()
-    pieces = prepare(source, True, options, timer).pieces
+    pieces = prepare(source, True, options, timer, model).pieces
     probabilities, refused = infer(model, [piece.image for piece in pieces], timer)
     digits = [
         NumberDigit(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -308,18 +309,18 @@ def pieces_in(
         for k in range(max(2, round(ratio)), 1, -1):
             reach = 0.35 * (x1 - x0) / k
             cuts = [best_cut(mask, box, x0 + (x1 - x0) * j / k, reach)[0] for j in range(1, k)]
-            if pieces_tall(mask, box, cuts) and not (k == 2 and _halves_of_loop(mask, cuts[0])):
+            if pieces_tall(mask, box, cuts) and not (k == 2 and halves_of_loop(mask, cuts[0])):
                 return cuts
     if ratio >= MAYBE_SEVERAL:
         cut, runs, ink = best_cut(mask, box, (x0 + x1) / 2, 0.22 * (x1 - x0))
         touching = runs == 1 or (runs == 2 and ink <= 1.2 * stroke)
-        if touching and pieces_tall(mask, box, [cut]) and not _halves_of_loop(mask, cut):
+        if touching and pieces_tall(mask, box, [cut]) and not halves_of_loop(mask, cut):
             return [cut]
         return []
     return split_off_one(mask, box, stroke)
 
 
-def _halves_of_loop(mask: Array, cut: int) -> bool:
+def halves_of_loop(mask: Array, cut: int) -> bool:
     return facing_arcs(*_halves(mask, cut), loose=True)
 
 
@@ -371,22 +372,39 @@ def digit_groups(parts: Components) -> list[list[int]]:
     return join_arcs(parts, absorb_fragments(parts, groups))
 
 
-def number_regions(mask: Array, photo: bool = False) -> list[Region]:
-    """The digits of a number, left to right.
+@dataclass
+class NumberLayout:
+    """A number's groups of strokes (each one digit or several touching ones), left to
+    right, with the typical digit's width and the pen's stroke width."""
+
+    groups: list[Region]
+    width: float
+    stroke: float
+
+
+def number_layout(mask: Array, photo: bool = False) -> NumberLayout:
+    """The groups of a number before touching digits are cut apart.
 
     In a photo, groups touching the image's border are dropped when others do not.
     """
     parts = label_components(mask)
     groups = digit_groups(parts)
     if not groups:
-        return []
+        return NumberLayout([], 0.0, 0.0)
     boxes = [union(parts.boxes[g]) for g in groups]
     if photo:
         inner = [k for k, b in enumerate(boxes) if not touches_border(np.array(b), parts.shape)]
         if inner:
             groups, boxes = [groups[k] for k in inner], [boxes[k] for k in inner]
-    width, stroke = typical_width(boxes), mask_stroke_width(mask)
+    regions = [Region(parts.mask(g), b) for g, b in zip(groups, boxes, strict=True)]
+    regions.sort(key=lambda r: r.box[0])
+    return NumberLayout(regions, typical_width(boxes), mask_stroke_width(mask))
+
+
+def number_regions(mask: Array, photo: bool = False) -> list[Region]:
+    """The digits of a number, left to right (touching digits cut at ink valleys)."""
+    layout = number_layout(mask, photo)
     regions: list[Region] = []
-    for group, box in zip(groups, boxes, strict=True):
-        regions.extend(split_group(parts.mask(group), box, width, stroke))
+    for group in layout.groups:
+        regions.extend(split_group(group.mask, group.box, layout.width, layout.stroke))
     return sorted(regions, key=lambda r: (r.box[0] + r.box[2]) / 2)

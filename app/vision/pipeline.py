@@ -36,9 +36,10 @@ from app.vision.decode import full_size, load_image, to_grey
 from app.vision.errors import InvalidInputError
 from app.vision.formats import ACCEPTED_FORMATS
 from app.vision.geometry import SIZE, ink_box, to_mnist
+from app.vision.guided import Reader, Render, guided_regions
 from app.vision.ink import FAINT, InkMap, analyse
 from app.vision.morphology import dilate
-from app.vision.numbers import number_regions
+from app.vision.numbers import number_layout, number_regions
 from app.vision.region import digit_region, faint_writing
 
 __all__ = [
@@ -141,14 +142,26 @@ def cut_piece(ink: InkMap, region: Region, full: tuple[int, int]) -> Piece | Non
     return Piece(to_mnist(soft), where)
 
 
-def _prepare(image: Image.Image, number: bool) -> Prepared:
+def _render(ink: InkMap, full: tuple[int, int]) -> Render:
+    """A region to the 28x28 image the network would see, for the guided cuts."""
+
+    def render(region: Region) -> Array | None:
+        piece = cut_piece(ink, region, full)
+        return piece.image if piece is not None else None
+
+    return render
+
+
+def _prepare(image: Image.Image, number: bool, reader: Reader | None = None) -> Prepared:
     began = time.perf_counter()
     full = full_size(image)
     side = NUMBER_ANALYSIS_SIDE if number else DIGIT_ANALYSIS_SIDE
     ink = analyse(to_grey(image), side)
     if ink.reason is not None:
         return _empty(ink.reason, full, began)
-    if number:
+    if number and reader is not None:
+        regions = guided_regions(number_layout(ink.mask, ink.photo), _render(ink, full), reader)
+    elif number:
         regions = number_regions(ink.mask, ink.photo)
     else:
         found = digit_region(ink.mask, ink.photo)
@@ -168,9 +181,11 @@ def prepare_digit(image: Image.Image) -> Prepared:
     return _prepare(image, number=False)
 
 
-def prepare_number(image: Image.Image) -> Prepared:
-    """The digits of a number, split and ordered left to right."""
-    return _prepare(image, number=True)
+def prepare_number(image: Image.Image, reader: Reader | None = None) -> Prepared:
+    """The digits of a number, split and ordered left to right. Given a ``reader`` (a
+    network's ``read``), touching digits are cut where it reads the pieces best
+    (``app.vision.guided``); without one, by their shape alone."""
+    return _prepare(image, number=True, reader=reader)
 
 
 def prepare_pixels(pixels: Array) -> Prepared:
