@@ -39,6 +39,7 @@ from model.normalization import BatchNorm
 #: How many hidden units of an MLP show their input weights (the most active ones).
 STRONGEST_UNITS = 8
 IMAGE_SIDE = 28
+DIGITS = 10  # the outputs that are digits come first; a not-a-digit output is index 10
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,8 @@ class Explanation:
 
     image: Array  # (28, 28), ink 1.0
     layers: list[LayerOutput]
-    probabilities: Array  # (10,), calibrated
+    probabilities: Array  # (10,), calibrated, the digits' alone (as ``Network.read``)
+    not_a_digit: float  # the not-a-digit probability (0 for a network without that output)
     answer: Attribution
     runner_up: Attribution
     #: first-layer weights as small images: a CNN's filters (F, k, k); for an MLP,
@@ -99,9 +101,11 @@ def explain(network: Network, image: Array) -> Explanation:
         x = layer.forward(np.ascontiguousarray(x), training=False)
         outputs.append(x)
     logits = outputs[-1][0]
-    order = np.argsort(-logits, kind="stable")
+    # the answer and runner-up are digits; a "not a digit" output is reported on its own
+    order = np.argsort(-logits[:DIGITS], kind="stable")
     answer, runner_up = int(order[0]), int(order[1])
     filters, units = _first_layer_weights(network, outputs)
+    probabilities, refused = _calibrated(network, logits)
     slopes = input_gradient(twins, outputs, (answer, runner_up)).reshape(2, IMAGE_SIDE, IMAGE_SIDE)
     return Explanation(
         image=pixels,
@@ -109,7 +113,8 @@ def explain(network: Network, image: Array) -> Explanation:
             LayerOutput(index, layer.kind, values[0])
             for index, (layer, values) in enumerate(zip(network.layers, outputs, strict=True))
         ],
-        probabilities=_calibrated(network, logits),
+        probabilities=probabilities,
+        not_a_digit=float(refused),
         answer=_attribution(answer, logits, slopes[0], pixels),
         runner_up=_attribution(runner_up, logits, slopes[1], pixels),
         filters=filters,
@@ -155,12 +160,14 @@ def _twin(layer: Layer) -> Layer:
     return twin
 
 
-def _calibrated(network: Network, logits: Array) -> Array:
-    """As ``Network.predict_proba`` computes them: logits over the temperature, then the loss's."""
+def _calibrated(network: Network, logits: Array) -> tuple[Array, float]:
+    """As ``Network.read`` computes them: logits over the temperature, the loss's
+    probabilities, then the digits' (renormalised) and the not-a-digit one apart."""
     scaled = logits.astype(np.float32)[None, :]
     if network.temperature != 1.0:
         scaled = scaled / np.float32(network.temperature)
-    return network.loss.probabilities(scaled)[0].astype(np.float32)
+    digits, refused = network.split_refusal(network.loss.probabilities(scaled).astype(np.float32))
+    return digits[0], float(refused[0])
 
 
 def _attribution(digit: int, logits: Array, gradient: Array, pixels: Array) -> Attribution:

@@ -105,7 +105,11 @@ class Network:
         logits = self.logits(images, fast=fast)
         if calibrated and self.temperature != 1.0:
             logits = logits / np.float32(self.temperature)
-        probabilities = self.loss.probabilities(logits).astype(np.float32)
+        return self.split_refusal(self.loss.probabilities(logits).astype(np.float32))
+
+    def split_refusal(self, probabilities: Array) -> tuple[Array, Array]:
+        """``(n, outputs)`` probabilities -> the ten digits' ``(n, 10)``, renormalised to sum
+        to 1, and the not-a-digit probability ``(n,)`` (0 without that output)."""
         if self.not_a_digit is None:
             return probabilities, np.zeros(len(probabilities), np.float32)
         refused = probabilities[:, self.not_a_digit]

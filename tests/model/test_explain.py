@@ -28,7 +28,7 @@ WEIGHTS = Path(__file__).resolve().parents[2] / "weights"
 STEP = 1e-8
 
 
-@pytest.fixture(scope="module", params=["cnn", "mlp"])
+@pytest.fixture(scope="module", params=["cnn", "mlp", "mlp-refuse"])
 def served(request: pytest.FixtureRequest) -> Network:
     network, _ = weights.load(WEIGHTS / f"{request.param}.json")
     return network
@@ -65,7 +65,9 @@ def test_every_layer_matches_a_plain_forward_pass(served: Network, four: np.ndar
         assert record.kind == layer.kind
         assert record.values.shape == x.shape[1:]
         np.testing.assert_allclose(record.values, x[0], rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(seen.probabilities, served.predict_proba(four[None])[0], atol=1e-6)
+    digits, refused = served.read(four[None])
+    np.testing.assert_allclose(seen.probabilities, digits[0], atol=1e-6)
+    assert seen.not_a_digit == pytest.approx(float(refused[0]), abs=1e-6)
     assert seen.answer.digit == 4 and seen.runner_up.digit != 4
     assert seen.answer.score == pytest.approx(float(x[0, 4]), rel=1e-5)
 
@@ -133,3 +135,14 @@ def test_first_layer_weights_shapes(served: Network, four: np.ndarray) -> None:
         assert seen.filter_units == list(np.argsort(-hidden, kind="stable")[:STRONGEST_UNITS])
         assert hidden[seen.filter_units[0]] == hidden.max()
         np.testing.assert_array_equal(seen.filters[0].ravel(), first[:, seen.filter_units[0]])
+
+
+def test_a_network_sure_it_is_not_a_digit_still_names_digits(four: np.ndarray) -> None:
+    network, _ = weights.load(WEIGHTS / "mlp-refuse.json")
+    network = copy.deepcopy(network)
+    assert network.not_a_digit == 10
+    network.layers[-1].params["b"][10] += 40.0  # the not-a-digit output wins outright
+    seen = explain(network, four)
+    assert seen.not_a_digit > 0.999
+    assert seen.answer.digit == 4 and 0 <= seen.runner_up.digit <= 9
+    assert seen.probabilities.shape == (10,) and seen.probabilities.sum() == pytest.approx(1.0)

@@ -47,3 +47,19 @@ def test_a_star_is_not_a_digit_and_a_real_digit_is(
         answer = seven.json()
         assert answer["status"] != "not_a_digit" and answer["digit"] == int(digit.label)
         assert answer["not_a_digit"] < 0.68
+
+
+def test_look_inside_a_star_names_digits_and_says_it_is_none(
+    make_client: Callable[[Settings], TestClient], tmp_path: Path
+) -> None:
+    settings = Settings(weights_path=REPO / "weights" / "mlp-refuse.json", feedback_dir=tmp_path)
+    rng = np.random.default_rng(5)
+    with make_client(settings) as client:
+        star = png(draw("star", rng), rng)
+        said = client.post("/predict", files={"file": ("s.png", star)}).json()
+        inside = client.post("/explain", files={"file": ("s.png", star)})
+    assert inside.status_code == 200, inside.text
+    (digit,) = inside.json()["digits"]
+    assert 0 <= digit["digit"] <= 9 and digit["digit"] == said["digit"]
+    assert len(digit["probabilities"]) == 10 and abs(sum(digit["probabilities"]) - 1) < 1e-3
+    assert abs(digit["not_a_digit"] - said["not_a_digit"]) < 1e-3
