@@ -155,7 +155,11 @@ def train_step(
     x = network.prepare(images)
     if teacher is None:
         return network.train_step(x, labels)
-    target = teacher.network.forward(teacher.network.prepare(images))  # (batch, 10), inference
+    target = teacher.network.forward(teacher.network.prepare(images))  # (batch, outputs)
+    if teacher.network.not_a_digit is not None and network.not_a_digit is None:
+        # a digits-only student learns the teacher's digit logits: their softmax is the
+        # teacher's digit probabilities renormalised, as ``Network.read`` gives them
+        target = np.delete(target, teacher.network.not_a_digit, axis=1)
 
     def distilled(logits: Array, labels: Array) -> tuple[float, Array]:
         return distillation(
@@ -234,7 +238,7 @@ def train(
     split = make_split(config, data, rng, extra)
     network = build_network(config, rng)
     teacher = load_teacher(config.teacher) if config.teacher else None
-    if teacher is not None and teacher.network.outputs != network.outputs:
+    if teacher is not None and teacher.network.outputs < network.outputs:
         raise ValueError(
             f"the teacher has {teacher.network.outputs} outputs and the network "
             f"{network.outputs}: distil a not-a-digit network only from another one"

@@ -20,6 +20,8 @@ from model.optimizers import SGD, Adam, Schedule
 from model.training import train
 
 CNN = Path(__file__).resolve().parents[2] / "weights" / "cnn.json"
+#: 11 outputs: the ten digits and "not a digit"
+REFUSING = Path(__file__).resolve().parents[2] / "weights" / "mlp-refuse.json"
 
 
 def test_mlp_overfits_a_tiny_set(mnist: MNIST) -> None:
@@ -175,3 +177,17 @@ def test_temperature_scaling_recovers_a_known_temperature() -> None:
     before = expected_calibration_error(softmax(overconfident), labels)
     after = expected_calibration_error(softmax(overconfident / temperature), labels)
     assert after < before / 2
+
+
+def test_a_not_a_digit_teacher_teaches_a_digits_only_student(mnist: MNIST) -> None:
+    wrong = replace(mnist, train_labels=(mnist.train_labels + 1) % 10)  # every label off by one
+    config = replace(
+        PRESETS["relu256"], hidden=[64], epochs=3, batch_size=32, train_subset=1000, val_size=200
+    )
+    taught = replace(config, teacher=str(REFUSING), distill_weight=1.0, distill_temperature=2.0)
+    result = train(taught, wrong)
+    assert result.network.outputs == 10
+    test_x, test_y = to_float(mnist.test_images[:1000]), mnist.test_labels[:1000]
+    assert accuracy(result.network, test_x, test_y) > 0.75  # it learnt the teacher's digits
+    with pytest.raises(ValueError, match="not-a-digit"):  # ten outputs cannot teach eleven
+        train(replace(config, teacher=str(REFUSING.with_name("mlp.json")), not_digit=0.1), wrong)
