@@ -17,7 +17,10 @@ group that may hold several digits the network is asked:
    probability that it is a digit at all, for a network that says so), less a
    cost for pieces wider than a digit and for each piece beyond the first;
 4. the geometric cuts are kept unless the guided ones read clearly better
-   (``MARGIN``): the network's confidence is not trusted on its own.
+   (``MARGIN``): the network's confidence is not trusted on its own;
+5. the other way round, a narrow piece close beside another (a 4's upright, a
+   5's bar or a 7's stem drawn apart from the rest) joins it when the two read
+   clearly better as one digit than apart (``JOIN_MARGIN``).
 
 The reader (a network's ``read``) and the render (a region to its 28x28 image)
 are passed in, so this module holds no network and its geometry is tested with
@@ -75,6 +78,15 @@ WIDE_FROM = 1.0
 PIECE_COST = 0.15
 #: The guided cuts replace the geometric ones when they read this much better (log).
 MARGIN = 0.5
+#: A piece narrower than this many typical digit widths may be a stroke of its neighbour
+#: (a 4's upright, a 5's bar, a 7's stem drawn apart) ...
+PART_WIDTH = 0.5
+#: ... when at most this share of the height away from it, their union no wider than
+PART_GAP = 0.25
+#: ... this many digit widths; they are joined when the union reads this much better
+#: (log) than the two apart.
+PAIR_WIDTH = 1.3
+JOIN_MARGIN = 0.5
 #: Probabilities are floored here before the log: one unreadable piece is not infinitely bad.
 FLOOR = 1e-4
 
@@ -228,7 +240,56 @@ def guided_regions(layout: NumberLayout, render: Render, reader: Reader) -> list
         geometric = total_of(known, group.box, own, layout.width)
         cuts = chosen if total > geometric + MARGIN else known
         regions.extend(regions_between(group.mask, group.box, cuts))
-    return sorted(regions, key=lambda r: (r.box[0] + r.box[2]) / 2)
+    regions.sort(key=lambda r: (r.box[0] + r.box[2]) / 2)
+    return join_parts(regions, layout.width, render, reader)
+
+
+def may_be_parts(left: Region, right: Region, width: float) -> bool:
+    """Two neighbouring pieces, one narrow, close together, no wider together than a digit
+    or so: perhaps the strokes of one digit drawn apart."""
+    narrow = min(left.box[2] - left.box[0], right.box[2] - right.box[0]) < PART_WIDTH * width
+    height = max(left.box[3] - left.box[1], right.box[3] - right.box[1])
+    gap = right.box[0] - left.box[2]
+    span = max(left.box[2], right.box[2]) - min(left.box[0], right.box[0])
+    return narrow and gap <= PART_GAP * height and span <= PAIR_WIDTH * width
+
+
+def joined(left: Region, right: Region) -> Region:
+    box = (
+        min(left.box[0], right.box[0]),
+        min(left.box[1], right.box[1]),
+        max(left.box[2], right.box[2]),
+        max(left.box[3], right.box[3]),
+    )
+    return Region(left.mask | right.mask, box)
+
+
+def join_parts(regions: list[Region], width: float, render: Render, reader: Reader) -> list[Region]:
+    """Neighbouring pieces that read better as one digit than as two become one: the
+    strokes of a 4, 5 or 7 drawn apart, each taken for a digit of its own."""
+    pairs = [k for k in range(len(regions) - 1) if may_be_parts(regions[k], regions[k + 1], width)]
+    if not pairs:
+        return regions
+    trios = [(regions[k], regions[k + 1], joined(regions[k], regions[k + 1])) for k in pairs]
+    rendered = [render(r) for trio in trios for r in trio]
+    images = [image for image in rendered if image is not None]
+    if len(images) < len(rendered):
+        return regions
+    probabilities, refused = reader(np.stack(images).astype(np.float32, copy=False))
+    scores = piece_score(probabilities, refused).reshape(-1, 3)
+    out: list[Region] = []
+    skip = -1
+    for k, region in enumerate(regions):
+        if k == skip:
+            continue
+        if k in pairs:
+            apart, together = scores[pairs.index(k)][:2].sum(), scores[pairs.index(k)][2]
+            if together > apart + JOIN_MARGIN:
+                out.append(trios[pairs.index(k)][2])
+                skip = k + 1
+                continue
+        out.append(region)
+    return out
 
 
 def stretch_region(mask: Array, a: int, b: int) -> Region | None:

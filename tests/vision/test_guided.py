@@ -118,3 +118,24 @@ def test_a_two_stroke_four_between_digits_stays_whole(reader) -> None:
     strokes += place(strokes_for("5"), (330, 30, side, side))
     image = render(strokes, size=size, width=12, placed=True)
     assert len(prepare_number(image, reader=reader).pieces) == 3
+
+
+#: A 4 of two strokes drawn apart: its upright stands a little right of where the bar ends,
+#: so the shape rules take the upright for a 1 of its own.
+APART_FOUR = [[(0.2, 0.0), (0.12, 0.7), (0.75, 0.7)], [(0.9, 0.0), (0.9, 1.0)]]
+
+
+def test_a_four_whose_strokes_stand_apart_is_one_digit(reader) -> None:
+    size, side = (560, 200), 140
+    strokes = place(strokes_for("2"), (40, 30, side, side))
+    strokes += place(APART_FOUR, (200, 30, side * 0.75, side))
+    strokes += place(strokes_for("5"), (340, 30, side, side))
+    image = render(strokes, size=size, width=12, placed=True)
+    assert len(prepare_number(image).pieces) == 4  # by shape alone: the upright is a 1
+    assert len(prepare_number(image, reader=reader).pieces) == 3
+
+
+@pytest.mark.parametrize("text", ["14", "17", "41", "71", "11"])
+def test_a_one_beside_a_digit_is_not_joined_to_it(text: str, reader) -> None:
+    image = render(layout_number(text, SIZE, advance=0.55), size=SIZE, width=14, placed=True)
+    assert len(prepare_number(image, reader=reader).pieces) == 2
