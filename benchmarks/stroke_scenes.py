@@ -48,6 +48,7 @@ GAPS = {  # space between a number's digits, as a share of the digit height
 CANVAS = synthetic.CANVAS
 FAINT_CONTRAST = (0.12, 0.35)  # ink darkness on the paper, light pencil
 SMALL_HEIGHT = (16, 32)  # pixels of a character in a small scan
+FAINT_SIZE = (320, 240)  # a faint scan's width and height
 
 
 def canvas_alpha(family: str, strokes: Strokes, rng: np.random.Generator) -> Array:
@@ -84,7 +85,11 @@ def faint_scan(strokes: Strokes, rng: np.random.Generator) -> bytes:
     """Light pencil on grey paper: low contrast, soft edges, a little noise."""
     height = float(rng.uniform(60, 160))
     alpha = stroke_alpha(strokes, height, float(rng.uniform(0.03, 0.08)) * height)
-    layer = redraw.place_inside(alpha, (320, 240), rng, 0.1)
+    return faint_paper(redraw.place_inside(alpha, FAINT_SIZE, rng, 0.1), rng)
+
+
+def faint_paper(layer: Array, rng: np.random.Generator) -> bytes:
+    """The ink in ``layer`` (all 0: a blank page) as ``faint_scan`` scans it."""
     paper = float(rng.uniform(0.7, 0.92))
     ink = paper - float(rng.uniform(*FAINT_CONTRAST))
     grey = paper * (1 - layer) + ink * layer

@@ -15,6 +15,8 @@ photo:
    it separates faint structure (printed grid lines, stroke edges, texture)
    from the strokes, whatever the pen and the light. Too little contrast over
    the noise means there is no ink: a blank canvas, a blank photo, pure noise.
+   Faint strokes (light pencil, a pale scan) are judged the same way: against
+   the paper's own noise (``faintest_stroke``), not one fixed darkness.
 4. **Soft ink.** Ink values are mapped linearly between a low level (below the
    threshold) and the strokes' typical level, so strokes keep their grey,
    anti-aliased edges while paper, specks of noise and faint grid lines go to 0.
@@ -57,10 +59,13 @@ MIN_CONTRAST = 0.1
 MIN_SNR = 7.0
 #: Strokes at least this dark (their 90th percentile) are writing ...
 MIN_STROKE = 0.3
-#: ... and strokes down to this one (pencil, a light pen) only when they form a compact
-#: mark away from the image's borders (``InkMap.faint``, ``region.faint_writing``);
-#: fainter still is only faint marks: printed lines, shadows, stains.
-FAINT_STROKE = 0.2
+#: ... and fainter strokes (pencil, a light pen, a pale scan) only when they form a compact
+#: mark away from the image's borders (``InkMap.faint``, ``region.faint_writing``). How
+#: faint they may be depends on the paper (``faintest_stroke``): ``MIN_SNR`` times its
+#: noise, and never below ``MIN_CONTRAST``; fainter still is no writing.
+#: Where the paper's light has a sharp step (a cast shadow's edge) its estimate is least
+#: sure and its errors show as faint wedges of "ink": there strokes must reach this.
+STEP_FAINT_STROKE = 0.2
 #: Strokes thinner than this on the analysis copy call for a larger copy (the width
 #: estimate, twice the area over the boundary, reads 2 for any line 1 or 2 pixels wide).
 MIN_STROKE_PIXELS = 2.5
@@ -164,7 +169,7 @@ def analyse_at(grey: Image.Image, scale: int) -> InkMap:
         # only the off blocks' own ink: a digit ending beside them is on the page
         ink[cover(off.astype(np.uint8), block, small.shape)] = 0.0
     noise = robust_noise(ink)
-    threshold, low, high, reason = levels(ink, noise)
+    threshold, low, high, reason = levels(ink, noise, stepped=sharp is not smooth)
     # crops read the paper from the block grid, or from this copy where a sharp step
     # was made exact (the grid would spill the lit side's level over the shadow again)
     exact, unit = (grid, block) if sharp is smooth else (sharp, 1)
@@ -202,8 +207,24 @@ NOISE = "No digit found: the image looks like noise, not writing."
 FAINT = "No digit found: only faint marks (printed lines, shadows), no writing."
 
 
-def levels(ink: Array, noise: float) -> tuple[float, float, float, str | None]:
-    """Threshold and soft-ink levels, or the reason there is no ink."""
+def faintest_stroke(noise: float, stepped: bool = False) -> float:
+    """How faint strokes (their 90th percentile) may be and still be writing.
+
+    Relative to the paper's own noise: a light pencil line on a clean grey scan
+    stands many times out of the paper's grain even when it darkens it by only
+    a tenth, while on a noisy photo the same line would be lost in it. Never
+    below ``MIN_CONTRAST``, the least ink seen at all. Paper with a sharp step of
+    its light keeps the fixed ``STEP_FAINT_STROKE`` (see there).
+    """
+    relative = max(MIN_CONTRAST, MIN_SNR * noise)
+    return max(relative, STEP_FAINT_STROKE) if stepped else relative
+
+
+def levels(
+    ink: Array, noise: float, stepped: bool = False
+) -> tuple[float, float, float, str | None]:
+    """Threshold and soft-ink levels, or the reason there is no ink (``stepped``: the
+    paper's light has a sharp step, see ``faintest_stroke``)."""
     strongest = float(box_mean3(ink).max())
     floor = max(4.0 * noise, 0.5 * MIN_CONTRAST)
     if strongest < MIN_CONTRAST:
@@ -215,7 +236,7 @@ def levels(ink: Array, noise: float) -> tuple[float, float, float, str | None]:
     if candidates.size > 8 and float(candidates.min()) < float(candidates.max()):
         threshold = max(otsu(candidates), floor)  # (one level, no anti-aliasing: no cut)
     strokes = ink[ink > threshold]
-    if not strokes.size or quantile(strokes, 0.9) < FAINT_STROKE:
+    if not strokes.size or quantile(strokes, 0.9) < faintest_stroke(noise, stepped):
         return 1.0, 0.0, 1.0, FAINT
     high = quantile(strokes, 0.75)
     high = max(high, threshold + 0.05)
