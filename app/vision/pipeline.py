@@ -40,7 +40,7 @@ from app.vision.guided import Reader, Render, guided_regions
 from app.vision.ink import FAINT, InkMap, analyse
 from app.vision.morphology import dilate
 from app.vision.numbers import number_layout, number_regions
-from app.vision.region import digit_region, faint_writing
+from app.vision.region import digit_region, faint_lines, faint_writing
 
 __all__ = [
     "ACCEPTED_FORMATS",
@@ -159,6 +159,8 @@ def _prepare(image: Image.Image, number: bool, reader: Reader | None = None) -> 
     ink = analyse(to_grey(image), side)
     if ink.reason is not None:
         return _empty(ink.reason, full, began)
+    if ink.faint and faint_lines(ink.mask):
+        return _empty(FAINT, full, began)
     if number and reader is not None:
         regions = guided_regions(number_layout(ink.mask, ink.photo), _render(ink, full), reader)
     elif number:

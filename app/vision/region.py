@@ -74,12 +74,7 @@ def faint_writing(mask: Array, regions: list[Region]) -> bool:
     parts = label_components(mask)
     if not regions or not parts.count:
         return False
-    limit = speck_limit(parts, list(range(parts.count)))
-    clear = not any(
-        touches_border(parts.boxes[i], parts.shape) and not _cut_digit(parts, i, regions)
-        for i in range(parts.count)
-        if parts.areas[i] >= limit
-    )
+    clear = not any(not _in_regions(parts, i, regions) for i in _cut_at_border(parts))
     held = sum(int(np.count_nonzero(r.mask & mask)) for r in regions)
     x0, y0, x1, y1 = union(np.array([r.box for r in regions]))
     h, w = parts.shape
@@ -88,15 +83,42 @@ def faint_writing(mask: Array, regions: list[Region]) -> bool:
     return clear and not page and tall and held >= FAINT_SHARE * int(np.count_nonzero(mask))
 
 
-def _cut_digit(parts: Components, i: int, regions: list[Region]) -> bool:
-    """Component ``i`` is part of a digit found, made of strokes in a digit's shape, and
-    runs off one side of the image only (a pencil digit the photo's frame cut)."""
+def faint_lines(mask: Array) -> bool:
+    """Whether faint ink runs into the image's borders in pieces no digit is made of
+    (printed lines, a wedge of shade): then it is no writing, whatever digits are found.
+
+    ``faint_writing`` would say so too, after the ink is split into digits; this asks
+    first, because a faint printed grid breaks into hundreds of fragments whose
+    grouping into digits costs seconds for nothing.
+    """
+    parts = label_components(mask)
+    return bool(parts.count) and any(not _cut_shape(parts, i) for i in _cut_at_border(parts))
+
+
+def _cut_at_border(parts: Components) -> list[int]:
+    """The components, specks aside, that touch the image's border."""
+    limit = speck_limit(parts, list(range(parts.count)))
+    return [
+        i
+        for i in range(parts.count)
+        if parts.areas[i] >= limit and touches_border(parts.boxes[i], parts.shape)
+    ]
+
+
+def _cut_shape(parts: Components, i: int) -> bool:
+    """Component ``i`` has the shape of a digit's strokes the photo's frame cut: it runs
+    off one side of the image only, is not long like a line, nor solid like shade."""
     x0, y0, x1, y1 = (int(v) for v in parts.boxes[i])
     h, w = parts.shape
     sides = (x0 == 0) + (y0 == 0) + (x1 == w) + (y1 == h)
     long, short = max(x1 - x0, y1 - y0), min(x1 - x0, y1 - y0)
     filled = int(parts.areas[i]) > CUT_DIGIT_FILL * long * short
-    if sides != 1 or long > CUT_DIGIT_ASPECT * short or filled:
+    return sides == 1 and long <= CUT_DIGIT_ASPECT * short and not filled
+
+
+def _in_regions(parts: Components, i: int, regions: list[Region]) -> bool:
+    """Component ``i`` is a cut digit's strokes (``_cut_shape``) and part of a digit found."""
+    if not _cut_shape(parts, i):
         return False
     own = parts.mask([i])
     return any(bool((r.mask & own).any()) for r in regions)

@@ -27,6 +27,7 @@ from app.vision.ink import (
     levels,
 )
 from app.vision.pipeline import load_image, prepare_digit, prepare_number
+from app.vision.region import faint_lines
 from benchmarks import real_writers, stroke_scenes
 from model.weights import load
 
@@ -136,3 +137,38 @@ def test_faint_scans_of_blank_pages_are_empty() -> None:
         data = stroke_scenes.faint_paper(np.zeros((height, width), np.float32), rng)
         prepared = prepare_digit(load_image(data))
         assert prepared.empty and prepared.reason, i
+
+
+def mask_with(*boxes: tuple[int, int, int, int], shape: tuple[int, int] = (100, 140)) -> np.ndarray:
+    """A mask holding a filled rectangle (x0, y0, x1, y1) for each box."""
+    mask = np.zeros(shape, bool)
+    for x0, y0, x1, y1 in boxes:
+        mask[y0:y1, x0:x1] = True
+    return mask
+
+
+def ring(x0: int, y0: int, x1: int, y1: int, pen: int = 3) -> list[tuple[int, int, int, int]]:
+    """The four sides of a hollow box: a 0's strokes, drawn as rectangles."""
+    return [
+        (x0, y0, x1, y0 + pen),
+        (x0, y1 - pen, x1, y1),
+        (x0, y0, x0 + pen, y1),
+        (x1 - pen, y0, x1, y1),
+    ]
+
+
+def test_a_faint_digit_clear_of_the_borders_is_no_line() -> None:
+    assert not faint_lines(mask_with(*ring(50, 20, 80, 70)))
+
+
+def test_a_faint_digit_the_frame_cuts_on_one_side_is_no_line() -> None:
+    assert not faint_lines(mask_with(*ring(50, 0, 80, 50)))
+
+
+def test_a_printed_line_into_the_borders_is_a_line() -> None:
+    assert faint_lines(mask_with(*ring(50, 20, 80, 70), (0, 90, 140, 92)))  # across
+    assert faint_lines(mask_with(*ring(50, 20, 80, 70), (0, 85, 60, 87)))  # into one side
+
+
+def test_a_solid_wedge_of_shade_at_a_border_is_a_line() -> None:
+    assert faint_lines(mask_with(*ring(50, 20, 80, 70), (120, 30, 140, 60)))
