@@ -139,3 +139,22 @@ def test_a_four_whose_strokes_stand_apart_is_one_digit(reader) -> None:
 def test_a_one_beside_a_digit_is_not_joined_to_it(text: str, reader) -> None:
     image = render(layout_number(text, SIZE, advance=0.55), size=SIZE, width=14, placed=True)
     assert len(prepare_number(image, reader=reader).pieces) == 2
+
+
+@pytest.mark.parametrize("text,advance", [("735", 0.65), ("5739", 0.6)])
+def test_a_network_with_a_not_a_digit_output_guides_the_cuts_too(text: str, advance: float) -> None:
+    """Its eleventh output is left out of the digits' probabilities and counts against a
+    piece: half a digit is not a digit."""
+    network, _ = load(REPO / "weights" / "mlp-refuse.json")
+    assert network.outputs == 11
+    size = (140 * len(text) + 100, 200)
+    image = render(layout_number(text, size, advance=advance), size=size, width=14, placed=True)
+    pieces = prepare_number(image, reader=lambda images: network.read(images, fast=True)).pieces
+    assert len(pieces) == len(text)
+
+
+def test_the_score_counts_the_not_a_digit_probability() -> None:
+    probabilities = np.array([[0.9, 0.1] + [0.0] * 8, [0.9, 0.1] + [0.0] * 8], np.float32)
+    scores = guided.piece_score(probabilities, np.array([0.0, 0.5], np.float32))
+    assert scores[0] == pytest.approx(np.log(0.9))
+    assert scores[1] == pytest.approx(np.log(0.45))
