@@ -68,7 +68,7 @@ class Explanation:
     image: Array  # (28, 28), ink 1.0
     layers: list[LayerOutput]
     probabilities: Array  # (10,), calibrated, the digits' alone (as ``Network.read``)
-    not_a_digit: float  # the not-a-digit probability (0 for a network without that output)
+    not_a_digit: float | None  # the not-a-digit probability; None without that output
     answer: Attribution
     runner_up: Attribution
     #: first-layer weights as small images: a CNN's filters (F, k, k); for an MLP,
@@ -114,7 +114,7 @@ def explain(network: Network, image: Array) -> Explanation:
             for index, (layer, values) in enumerate(zip(network.layers, outputs, strict=True))
         ],
         probabilities=probabilities,
-        not_a_digit=float(refused),
+        not_a_digit=None if network.not_a_digit is None else refused,
         answer=_attribution(answer, logits, slopes[0], pixels),
         runner_up=_attribution(runner_up, logits, slopes[1], pixels),
         filters=filters,

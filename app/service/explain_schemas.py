@@ -102,12 +102,12 @@ class DigitInside(BaseModel):
     probabilities: list[float] = Field(
         min_length=10, max_length=10, description="Calibrated probability of each digit, 0 to 9."
     )
-    not_a_digit: float = Field(
-        default=0.0,
+    not_a_digit: float | None = Field(
+        default=None,
         ge=0,
         le=1,
         examples=[0.01],
-        description="Probability that the image is not a digit at all (0 for a network "
+        description="Probability that the image is not a digit at all (null for a network "
         "without that output); the digits' probabilities above leave it out and sum to 1.",
     )
     box: list[int] | None = Field(

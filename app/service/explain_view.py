@@ -84,7 +84,7 @@ def digit_inside(seen: Explanation, zoom: int = 1, box: list[int] | None = None)
         confidence=_round(seen.probabilities[answer.digit]),
         runner_up=runner_up.digit,
         probabilities=_rounded(seen.probabilities),
-        not_a_digit=_round(seen.not_a_digit),
+        not_a_digit=None if seen.not_a_digit is None else _round(seen.not_a_digit),
         box=box,
         input=pictures.data_url(pictures.png(pictures.ink(seen.image), zoom)),
         layers=layer_views(seen.layers, zoom),

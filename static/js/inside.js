@@ -186,10 +186,12 @@ export class InsideView {
     });
     const caption = "The softmax turns the ten scores into probabilities that add up to 100%.";
     item.append(bars, element("p", "inside-caption", caption));
-    if (d.not_a_digit > 0) {
+    if (d.not_a_digit != null) {
       // a network with an 11th output: its share is kept apart from the ten digits'
       const sure = d.not_a_digit < 0.005 ? "under 1%" : percent(d.not_a_digit);
-      const text = `An eleventh output scores "not a digit at all": ${sure}.`;
+      const text =
+        `An eleventh output scores "not a digit at all": ${sure}. ` +
+        "The bars share the rest, rescaled to 100%.";
       item.append(element("p", "inside-caption inside-refusal", text));
     }
     return item;
