@@ -63,6 +63,10 @@ def check_inside(page: Page, digit: str) -> list[str]:
     assert all(len(text) > 30 for text in captions), captions
     assert page.locator(".inside-probabilities .top .inside-bar-digit").inner_text() == digit
     runner_up = page.locator(".inside-probabilities .second .inside-bar-digit").inner_text()
+    # the shipped CNN's eleventh output, "not a digit", is shown apart from the ten bars
+    refusal = page.locator(".inside-refusal").inner_text()
+    assert refusal.startswith('An eleventh output scores "not a digit at all": ')
+    assert page.locator(".inside-probabilities .inside-bar-digit").count() == 10
     why = page.inner_text("#inside-why-title")
     assert why == f"Why {digit} and not {runner_up}?"
     assert page.locator(".inside-why-maps img").count() == 4
