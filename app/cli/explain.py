@@ -75,9 +75,18 @@ def run_explain(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"digits explain: cannot write to {args.out}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_SETUP_ERROR
-    read = "".join(str(digit.digit) for digit in answer.digits)
+    read = reading(answer, settings.not_a_digit_threshold)
     print(f"{args.file}: {read}; {len(written)} files in {args.out} (open index.html)")
     return 0
+
+
+def reading(answer: ExplainResponse, threshold: float) -> str:
+    """The digits read, or "not a digit" with them as the best guess, as ``predict`` says."""
+    read = "".join(str(digit.digit) for digit in answer.digits)
+    refused = any(
+        digit.not_a_digit is not None and digit.not_a_digit >= threshold for digit in answer.digits
+    )
+    return f"not a digit (best guess {read})" if refused else read
 
 
 def write_explanation(answer: ExplainResponse, folder: Path, number: bool) -> list[Path]:
@@ -177,10 +186,16 @@ def _probabilities(digit: DigitInside) -> str:
         "</tr>"
         for d, p in enumerate(digit.probabilities)
     )
+    refusal = (
+        ""
+        if digit.not_a_digit is None
+        else f"<p>An eleventh output scores &ldquo;not a digit at all&rdquo;: "
+        f"{digit.not_a_digit:.1%}. The digits share the rest, rescaled to 100%.</p>"
+    )
     return (
         "<h3>Probabilities</h3><table><caption>Probability of each digit</caption>"
         "<tr><th scope='col'>digit</th><th scope='col'>probability</th><th></th></tr>"
-        f"{rows}</table>"
+        f"{rows}</table>{refusal}"
     )
 
 

@@ -77,3 +77,25 @@ def test_bad_input_and_bad_options_say_what_is_wrong(
     assert main(["explain", str(blank), *base, "--zoom", "0"]) == 2
     assert "--zoom must be between 1 and 16" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_a_star_is_explained_as_not_a_digit_by_the_shipped_network(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import numpy as np
+
+    from app.settings import REPO_ROOT, Settings
+    from benchmarks import stroke_scenes
+    from model.negatives import draw
+
+    rng = np.random.default_rng(3)
+    star = stroke_scenes.scene("canvas_white", draw("star", rng), "x", rng).image
+    assert star is not None
+    path, out = tmp_path / "star.png", tmp_path / "inside"
+    star.save(path)
+    weights = REPO_ROOT / "weights" / "cnn.json"
+    assert main(["explain", str(path), "--out", str(out), "--weights", str(weights)]) == 0
+    assert "not a digit (best guess " in capsys.readouterr().out
+    answer = json.loads((out / "explain.json").read_text())
+    assert answer["digits"][0]["not_a_digit"] >= Settings().not_a_digit_threshold
+    assert "not a digit at all" in (out / "index.html").read_text()
