@@ -26,7 +26,7 @@ from app.cli.service import EXIT_INPUT_ERROR, EXIT_SETUP_ERROR, add_model_option
 from app.service.explain_schemas import DigitInside, ExplainResponse
 from app.service.explain_view import TIMES, ExplainRequest, explain_image
 from app.service.inputs import image_bytes
-from app.service.predictor import Options
+from app.service.predictor import Options, status_of
 from app.vision.errors import InputError
 
 #: picture pixels per map pixel in the files (the page scales them itself)
@@ -61,11 +61,12 @@ def run_explain(args: argparse.Namespace) -> int:
     if ready is None:
         return EXIT_SETUP_ERROR
     settings, registry, _overrides = ready
+    options = Options.of(settings)
     try:
         data = read_file(args.file, settings.max_upload_bytes)
         source = image_bytes(data, settings.max_upload_bytes)
         answer = explain_image(
-            registry.get(), ExplainRequest(source, args.number, args.zoom), Options.of(settings)
+            registry.get(), ExplainRequest(source, args.number, args.zoom), options
         )
     except InputError as exc:
         print(f"{args.file}: {exc.detail}", file=sys.stderr)
@@ -75,16 +76,17 @@ def run_explain(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"digits explain: cannot write to {args.out}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_SETUP_ERROR
-    read = reading(answer, settings.not_a_digit_threshold)
+    read = reading(answer, options)
     print(f"{args.file}: {read}; {len(written)} files in {args.out} (open index.html)")
     return 0
 
 
-def reading(answer: ExplainResponse, threshold: float) -> str:
+def reading(answer: ExplainResponse, options: Options) -> str:
     """The digits read, or "not a digit" with them as the best guess, as ``predict`` says."""
     read = "".join(str(digit.digit) for digit in answer.digits)
     refused = any(
-        digit.not_a_digit is not None and digit.not_a_digit >= threshold for digit in answer.digits
+        status_of(digit.confidence, digit.not_a_digit or 0.0, options) == "not_a_digit"
+        for digit in answer.digits
     )
     return f"not a digit (best guess {read})" if refused else read
 
