@@ -33,13 +33,12 @@ import numpy as np
 
 from model.conv import Conv2D
 from model.layers import Array, Dense, Dropout, Layer
-from model.network import Network
+from model.network import NOT_A_DIGIT_INDEX, Network
 from model.normalization import BatchNorm
 
 #: How many hidden units of an MLP show their input weights (the most active ones).
 STRONGEST_UNITS = 8
 IMAGE_SIDE = 28
-DIGITS = 10  # the outputs that are digits come first; a not-a-digit output is index 10
 
 
 @dataclass(frozen=True)
@@ -102,7 +101,7 @@ def explain(network: Network, image: Array) -> Explanation:
         outputs.append(x)
     logits = outputs[-1][0]
     # the answer and runner-up are digits; a "not a digit" output is reported on its own
-    order = np.argsort(-logits[:DIGITS], kind="stable")
+    order = np.argsort(-logits[:NOT_A_DIGIT_INDEX], kind="stable")  # the ten digits come first
     answer, runner_up = int(order[0]), int(order[1])
     filters, units = _first_layer_weights(network, outputs)
     probabilities, refused = _calibrated(network, logits)
