@@ -62,7 +62,12 @@ THRESHOLDS = np.round(np.arange(0.02, 1.0, 0.01), 2)
 SCENES = ("canvas_white", "canvas_transparent", "canvas_dark", "photo_paper", "scan")
 BENCH_SEED = 24_000  # generators here never share a seed with training's draws
 TARGETS = {"refused": 0.95, "real_writers": 0.01, "mnist_test": 0.003}
-OPEN_TAGS = {"doodle": "trained with --doodles, new seed"}
+#: how each generated kind relates to training, as the report names it
+KIND_TAGS = {
+    **dict.fromkeys(TRAIN_KINDS, "trained kind, new seed"),
+    **dict.fromkeys(HELDOUT_KINDS, "never trained"),
+    **dict.fromkeys(OPEN_KINDS, "trained with --doodles, new seed"),
+}
 
 
 def scores(network: Network, images: Array) -> Array:
@@ -109,10 +114,7 @@ def non_digit_inputs(count: int, seed: int) -> dict[str, list[Sample]]:
             [s.strokes for s in like], [s.label for s in like], rng
         ),
     }
-    for kind in (*TRAIN_KINDS, *HELDOUT_KINDS, *OPEN_KINDS):  # doodles last: older figures hold
-        tag = {**dict.fromkeys(TRAIN_KINDS, "trained kind, new seed"), **OPEN_TAGS}.get(
-            kind, "never trained"
-        )
+    for kind, tag in KIND_TAGS.items():  # doodles last: the older kinds' draws stay as they were
         drawn = [draw(kind, rng) for _ in range(count)]
         out[f"{kind} ({tag})"] = scenes_of(drawn, ["x"] * count, rng)
     return out
