@@ -61,6 +61,7 @@ PHONE: dict[str, Any] = {
 }
 PAD = (280, 280)  # the page's logical drawing size in digit mode
 NUMBER_PAD = (560, 280)  # and in number mode
+POINTS_PER_LOOK = 6  # drawing while the pen is down: look at the page every 6 points
 UPLOAD_LIMIT = 3 * 1024 * 1024  # the test server's, small enough to test cheaply
 #: How long a test server may take to load its models and listen.
 SERVER_START_SECONDS = 60
@@ -231,6 +232,22 @@ def draw_with_mouse(page: Page, strokes: Digit, logical: tuple[int, int] = PAD) 
         for point in stroke[1:]:
             page.mouse.move(*point)
         page.mouse.up()
+
+
+def draw_pen_down(
+    page: Page, stroke: list[tuple[float, float]], pause_ms: int, look: Callable[[Page], object]
+) -> set[object]:
+    """Draw one on-screen stroke and leave the pen down, pausing every few points to
+    ``look`` at the page: what the page showed while the pen was still moving."""
+    page.mouse.move(*stroke[0])
+    page.mouse.down()
+    seen = set()
+    for i, point in enumerate(stroke[1:], start=1):
+        page.mouse.move(*point)
+        if i % POINTS_PER_LOOK == 0:
+            page.wait_for_timeout(pause_ms)
+            seen.add(look(page))
+    return seen
 
 
 def draw_with_touch(page: Page, strokes: Digit, logical: tuple[int, int] = PAD) -> None:

@@ -14,6 +14,7 @@ from harness import (
     Session,
     axe_violations,
     digit_strokes,
+    draw_pen_down,
     draw_with_mouse,
     draw_with_touch,
     on_screen,
@@ -109,15 +110,13 @@ def test_look_inside_updates_while_drawing(open_page: Callable[..., Session]) ->
     page = open_page().page
     open_inside(page)
     (stroke,) = on_screen(page, digit_strokes(0, "oval"), PAD)
-    page.mouse.move(*stroke[0])
-    page.mouse.down()
-    seen_while_drawing = set()
-    for i, point in enumerate(stroke[1:], start=1):
-        page.mouse.move(*point)
-        if i % 6 == 0:
-            page.wait_for_timeout(400)  # slower than a person: time for an answer on a busy machine
-            seen = page.locator(".inside-why-maps img").first
-            seen_while_drawing.add(seen.get_attribute("src") if seen.count() else None)
+
+    def maps(page: Page) -> str | None:
+        seen = page.locator(".inside-why-maps img").first
+        return seen.get_attribute("src") if seen.count() else None
+
+    # slower than a person: time for an answer on a busy machine
+    seen_while_drawing = draw_pen_down(page, stroke, 400, maps)
     explained_before_lifting = page.evaluate("window.__explains")
     page.mouse.up()
     settle(page)

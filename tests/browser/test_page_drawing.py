@@ -13,6 +13,7 @@ from harness import (
     answer,
     answer_state,
     digit_strokes,
+    draw_pen_down,
     draw_with_mouse,
     draw_with_touch,
     ink_pixels,
@@ -25,6 +26,7 @@ from harness import (
     upload,
 )
 from photos import photo_of
+from playwright.sync_api import Page
 
 pytestmark = pytest.mark.browser
 
@@ -89,17 +91,15 @@ def test_undo_and_clear(open_page: Callable[..., Session]) -> None:
     assert ink_pixels(page) == 0 and answer_state(page) == "empty"
 
 
+def seen_image(page: Page) -> str | None:
+    return page.get_attribute("#seen-image", "src")
+
+
 def test_live_prediction_updates_while_drawing(open_page: Callable[..., Session]) -> None:
     page = open_page().page
     (stroke,) = on_screen(page, digit_strokes(0, "oval"), PAD)
-    page.mouse.move(*stroke[0])
-    page.mouse.down()
-    seen_while_drawing = set()
-    for i, point in enumerate(stroke[1:], start=1):
-        page.mouse.move(*point)
-        if i % 6 == 0:
-            page.wait_for_timeout(120)  # a person's pace: over a second for the whole 0
-            seen_while_drawing.add(page.get_attribute("#seen-image", "src"))
+    # a person's pace: over a second for the whole 0
+    seen_while_drawing = draw_pen_down(page, stroke, 120, seen_image)
     answered_before_lifting = page.evaluate("window.__predictions")
     state_before_lifting = answer_state(page)
     page.mouse.up()
