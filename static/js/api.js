@@ -64,13 +64,16 @@ async function send(path, params, body, signal) {
 
 function imageBody(image) {
   if (typeof image === "string") return JSON.stringify({ image });
+  // The drawing (a PNG Blob) goes as the raw body, its type the Content-Type: no
+  // multipart form for the server to parse. A photo keeps its file name in a form.
+  if (!(image instanceof File)) return image;
   const form = new FormData();
   form.append("file", image, image.name || "photo");
   return form;
 }
 
 /**
- * One digit: `image` is a data URL (the canvas) or a File/Blob (a photo).
+ * One digit: `image` is the drawing (a PNG Blob), a File (a photo) or a data URL.
  * Resolves to `{digit, confidence, status, top, image, model, timing_ms}`.
  */
 export function predictDigit(image, { signal, model, topK = 10 } = {}) {

@@ -41,8 +41,8 @@ const MIB = 1024 * 1024;
 
 // --- Drawing and live prediction ---------------------------------------------
 
-function predictDrawing(signal) {
-  const image = pad.toDataURL();
+async function predictDrawing(signal) {
+  const image = await pad.toPng();
   state.drawingSent = image; // what the answer that comes back was read from
   const options = { signal, model: state.model };
   return state.mode === "number"
@@ -66,7 +66,7 @@ const live = new LiveRequest(predictDrawing, {
   onResult: (result) => {
     if (pad.isEmpty) return;
     if (state.mode === "number") {
-      drawBoxes($("pad-boxes"), result.digits, { width: pad.width, height: pad.height });
+      drawBoxes($("pad-boxes"), result.digits, pad.sentSize);
       panel.showNumber(result);
     } else {
       panel.showDigit(result);
@@ -75,7 +75,7 @@ const live = new LiveRequest(predictDrawing, {
     teach.offer(state.mode === "number" ? result.digits : [result], {
       kind: "canvas",
       model: result.model?.name,
-      original: async () => drawing,
+      original: () => fileAsDataURL(drawing),
     });
   },
   onError: showPredictionError,
@@ -125,9 +125,10 @@ const LOOK_PROMPT = {
   photo: "Choose a photo to look inside.",
 };
 
-function explainInput(signal) {
+async function explainInput(signal) {
   const options = { signal, model: state.model, number: state.mode !== "digit" };
-  return explainImage(state.mode === "photo" ? state.photoFile : pad.toDataURL(), options);
+  const image = state.mode === "photo" ? state.photoFile : await pad.toPng();
+  return explainImage(image, options);
 }
 
 // Slower than the answer's: a look inside is several times the work and the bytes.

@@ -85,6 +85,7 @@ window.fetch = (url, init = {}) => {
   const explain = String(url).startsWith("/explain");
   if (!predict && !explain) return realFetch(url, init);
   if (predict) window.__predictions += 1;
+  if (predict) window.__lastPredictBody = init.body; // what the page sent, to read back
   else window.__explains += 1;
   const entry = { signal: init.signal };
   const flying = predict ? window.__inFlight : window.__explainsInFlight;
