@@ -55,6 +55,7 @@ class TrainConfig:
     not_digit: float = 0.0  # share of each batch: non-digits; above 0 adds an 11th output
     slashed_zeros: float = 0.0  # share of zeros given a slash (with styles)
     doodles: float = 0.0  # share of the generated non-digits that are random doodles
+    turned_digits: float = 0.0  # share of the non-digits that are real digits turned into none
     init_from: str = ""  # weights file to start from (same layers; a 10-output file may grow 11)
     train_subset: int = 0  # 0: the whole training split
     teacher: str = ""  # weights file whose softened probabilities the network also learns

@@ -9,7 +9,9 @@ digit" output, another share (``not_digit``) with non-digits labelled 10: half
 real handwritten letters from the uji-letters training writers (minus the
 letters written like digits), half generated shapes, symbols and scribbles
 (``model.negatives.TRAIN_KINDS``), a share ``doodles`` of those random doodles
-(``model.negatives.OPEN_KINDS``: marks in no listed arrangement). The rest of the
+(``model.negatives.OPEN_KINDS``: marks in no listed arrangement) and a share
+``turned`` of training writers' digits turned into none (``model.negatives.turned_digit``:
+a 3 in a mirror, a 7 upside down). The rest of the
 augmentation (rotation, elastic wobble, thickness) then applies to all of them alike.
 
 Every choice comes from the training run's one generator, so a seed still gives
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.negatives import OPEN_KINDS, TRAIN_KINDS, draw
+from model.negatives import OPEN_KINDS, TRAIN_KINDS, TURNABLE, Strokes, draw, turned_digit
 from model.network import NOT_A_DIGIT_INDEX
 from model.render import render_batch
 from model.strokedata import (
@@ -51,6 +53,11 @@ class MixSources:
     digit_labels: Array
     letters: list[StrokeSample]
 
+    @property
+    def turnable(self) -> list[StrokeSample]:
+        """The digits some turn leaves no digit (``model.negatives.TURNABLE``)."""
+        return [s for s in self.digits if s.label in TURNABLE]
+
     def record(self) -> dict[str, object]:
         """What the weights file's training record says about them."""
         return {
@@ -75,9 +82,14 @@ def load_sources(need_digits: bool, need_letters: bool) -> MixSources:
 
 
 def non_digits(
-    count: int, sources: MixSources, rng: np.random.Generator, doodles: float = 0.0
+    count: int,
+    sources: MixSources,
+    rng: np.random.Generator,
+    doodles: float = 0.0,
+    turned: float = 0.0,
 ) -> Array:
-    """``count`` rendered non-digits: letters, generated kinds and (a share) doodles."""
+    """``count`` rendered non-digits: letters, generated kinds, (a share) doodles and
+    (a share) turned digits."""
     from_letters = rng.random(count) < (LETTER_SHARE if sources.letters else 0.0)
     letter_picks = rng.integers(0, max(1, len(sources.letters)), count)
     kind_picks = rng.integers(0, len(KIND_NAMES), count)
@@ -86,11 +98,19 @@ def non_digits(
         names = [
             DOODLE if d else n for n, d in zip(names, rng.random(count) < doodles, strict=True)
         ]
-    strokes = [
-        sources.letters[letter_picks[i]].strokes if from_letters[i] else draw(names[i], rng)
-        for i in range(count)
-    ]
-    return render_batch(strokes, rng)
+    turns: list[StrokeSample | None] = [None] * count
+    if turned > 0:  # no draw at all without turned digits: older recipes stay bit for bit
+        turnable = sources.turnable
+        picks = rng.integers(0, len(turnable), count)
+        chosen = rng.random(count) < turned
+        turns = [turnable[p] if t else None for p, t in zip(picks, chosen, strict=True)]
+
+    def one(i: int) -> Strokes:
+        if (turn := turns[i]) is not None:
+            return turned_digit(turn.strokes, turn.label, rng)
+        return sources.letters[letter_picks[i]].strokes if from_letters[i] else draw(names[i], rng)
+
+    return render_batch([one(i) for i in range(count)], rng)
 
 
 def mix_batch(
@@ -101,6 +121,7 @@ def mix_batch(
     not_digit: float,
     rng: np.random.Generator,
     doodles: float = 0.0,
+    turned: float = 0.0,
 ) -> tuple[Array, Array]:
     """A copy of the batch with some images replaced by real writers and non-digits."""
     x, y = x.copy(), y.copy()
@@ -112,6 +133,6 @@ def mix_batch(
         x[real] = render_batch([sources.digits[i].strokes for i in picks], rng)
         y[real] = sources.digit_labels[picks]
     if negative.any():
-        x[negative] = non_digits(int(negative.sum()), sources, rng, doodles)
+        x[negative] = non_digits(int(negative.sum()), sources, rng, doodles, turned)
         y[negative] = NOT_A_DIGIT_INDEX
     return x, y

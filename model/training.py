@@ -195,7 +195,14 @@ def run_epoch(
             x = add_world_styles(x, y, rng, styles)
         if sources is not None:
             x, y = mix_batch(
-                x, y, sources, config.real_writers, config.not_digit, rng, config.doodles
+                x,
+                y,
+                sources,
+                config.real_writers,
+                config.not_digit,
+                rng,
+                config.doodles,
+                config.turned_digits,
             )
         if config.pen_redraw > 0:
             x = pen_redraw(x, rng, config.pen_redraw)
@@ -219,7 +226,8 @@ def mix_sources(config: TrainConfig) -> MixSources | None:
     """The real writers' strokes and the letters, loaded only when the recipe mixes them."""
     if config.real_writers <= 0 and config.not_digit <= 0:
         return None
-    return load_sources(config.real_writers > 0, config.not_digit > 0)
+    turning = config.not_digit > 0 and config.turned_digits > 0
+    return load_sources(config.real_writers > 0 or turning, config.not_digit > 0)
 
 
 def validation_loss(network: Network, x: Array, y: Array) -> float:

@@ -55,6 +55,7 @@ _OVERRIDES: list[tuple[str, type, str]] = [
     ("not_digit", float, "share of each batch: non-digits (adds a not-a-digit output)"),
     ("slashed_zeros", float, "share of zeros given a slash (with --styles)"),
     ("doodles", float, "share of generated non-digits drawn as random doodles"),
+    ("turned_digits", float, "share of non-digits that are real digits mirrored or turned"),
     ("distill_weight", float, "share of the teacher's soft loss (the rest: the labels)"),
     ("distill_temperature", float, "softmax temperature of the teacher's soft targets"),
 ]

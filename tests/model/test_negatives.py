@@ -1,0 +1,76 @@
+"""Digits turned into no digit: the page turns, the table of safe turns, and the mixing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model.mixing import MixSources, load_sources, non_digits
+from model.negatives import TRAIN_KINDS, TURNABLE, TURNS, turned, turned_digit
+from model.render import render_batch
+
+# an "L": a stroke down and one to the right (y grows downward)
+L_SHAPE = [np.array([[0.0, 0.0], [0.0, 2.0], [1.0, 2.0]], np.float32)]
+
+
+def test_turns_move_points_as_the_page_turns() -> None:
+    assert np.array_equal(turned(L_SHAPE, "mirror")[0], [[0, 0], [0, 2], [-1, 2]])
+    assert np.array_equal(turned(L_SHAPE, "half turn")[0], [[0, 0], [0, -2], [-1, -2]])
+    # a quarter turn left sends "down" (0, 1) to "right" (1, 0) on a y-down page
+    assert np.array_equal(turned(L_SHAPE, "quarter turn left")[0], [[0, 0], [2, 0], [2, -1]])
+    twice = turned(turned(L_SHAPE, "quarter turn left"), "quarter turn left")
+    assert np.array_equal(twice[0], turned(L_SHAPE, "half turn")[0])
+    back = turned(turned(L_SHAPE, "quarter turn left"), "quarter turn right")
+    assert np.array_equal(back[0], L_SHAPE[0])
+    assert np.array_equal(turned(turned(L_SHAPE, "mirror"), "mirror")[0], L_SHAPE[0])
+
+
+def test_no_turn_gives_a_digit_back() -> None:
+    assert set(TURNABLE) <= {str(d) for d in range(10)}
+    assert not {"0", "2", "5"} & set(TURNABLE)  # round, or Z and S shapes in some turn
+    assert all(set(turns) <= set(TURNS) and turns for turns in TURNABLE.values())
+    for digit in ("1", "8"):  # themselves in a mirror or upside down
+        assert not {"mirror", "half turn"} & set(TURNABLE[digit])
+    for digit in ("6", "9"):  # each other upside down
+        assert "half turn" not in TURNABLE[digit]
+    assert "mirror" not in TURNABLE["7"]  # a 1 with a long flag
+
+
+def test_a_turned_digit_takes_one_of_its_safe_turns() -> None:
+    rng = np.random.default_rng(0)
+    seen = set()
+    for _ in range(200):
+        out = turned_digit(L_SHAPE, "3", rng)
+        seen |= {turn for turn in TURNABLE["3"] if np.array_equal(turned(L_SHAPE, turn)[0], out[0])}
+    assert seen == set(TURNABLE["3"])
+    with pytest.raises(KeyError):
+        turned_digit(L_SHAPE, "0", rng)
+
+
+@pytest.fixture(scope="module")
+def sources() -> MixSources:
+    return load_sources(True, False)
+
+
+def test_turned_digits_join_the_non_digits_only_when_asked(sources: MixSources) -> None:
+    count = 24
+    plain = non_digits(count, sources, np.random.default_rng(0))
+    assert np.array_equal(plain, non_digits(count, sources, np.random.default_rng(0), turned=0.0))
+    mixed = non_digits(count, sources, np.random.default_rng(0), turned=1.0)
+    # the oracle: the same draws, in the same order, made by hand
+    rng = np.random.default_rng(0)
+    rng.random(count), rng.integers(0, 1, count), rng.integers(0, len(TRAIN_KINDS), count)
+    turnable = sources.turnable
+    picks = rng.integers(0, len(turnable), count)
+    assert (rng.random(count) < 1.0).all()
+    strokes = [turned_digit(turnable[p].strokes, turnable[p].label, rng) for p in picks]
+    assert np.array_equal(mixed, render_batch(strokes, rng))
+    assert all(turnable[p].label in TURNABLE for p in picks)
+
+
+def test_only_digits_with_a_safe_turn_are_turned(sources: MixSources) -> None:
+    labels = {s.label for s in sources.turnable}
+    assert labels == set(TURNABLE)
+    left_out = [s for s in sources.digits if s.label not in TURNABLE]
+    assert len(sources.turnable) + len(left_out) == len(sources.digits)
+    assert {s.label for s in left_out} == {"0", "2", "5"}
