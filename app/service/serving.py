@@ -8,17 +8,27 @@ then body) then waits for the client's delayed ACK: every keep-alive request
 took ~44 ms instead of ~1 ms in ``benchmarks/http_load.py``.
 
 ``NoDelayHTTPProtocol`` sets ``TCP_NODELAY`` when a connection is made and is
-otherwise uvicorn's default protocol. ``digits serve`` uses it; with plain
-uvicorn, pass ``--http app.service.serving:NoDelayHTTPProtocol``.
+otherwise the protocol uvicorn picks by itself: its httptools one (the C parser of
+Node.js's HTTP) when httptools is installed, as it is with Digits, else h11 (pure
+Python). httptools parses and frames a request in about a tenth of h11's CPU; with
+one event loop per worker, that loop is what a ``/predict`` waits for
+(``docs/benchmarks.md``). ``digits serve`` uses it; with plain uvicorn, pass
+``--http app.service.serving:NoDelayHTTPProtocol``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import socket
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
+
+if importlib.util.find_spec("httptools") is not None:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as UvicornProtocol
+else:  # pragma: no cover - a dependency of Digits; kept for installs without it
+    UvicornProtocol = H11Protocol  # type: ignore[assignment,misc]
 
 IMPORT_STRING = "app.service.serving:NoDelayHTTPProtocol"
 
@@ -31,7 +41,7 @@ def disable_nagle(transport: asyncio.BaseTransport) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
-class NoDelayHTTPProtocol(H11Protocol):
+class NoDelayHTTPProtocol(UvicornProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         disable_nagle(transport)
         super().connection_made(transport)
