@@ -3,8 +3,9 @@
 Starts the server as a user would (``digits serve --port ... --workers ...``),
 waits for ``/health``, then drives it for a fixed time with ``--concurrency``
 clients, each on its own keep-alive connection, first against ``/health`` and
-then against ``/predict`` with a real 280x280 canvas PNG (an RGBA drawing of a 7,
-like the drawing page sends). Prints for each endpoint the requests per second,
+then against ``/predict`` with a canvas PNG as the drawing page sends it (a 7 drawn
+on the 280x280 pad, sent grey at 140x140 as the raw ``image/png`` body; ``--body
+multipart`` sends it as a form's file instead). Prints for each endpoint the requests per second,
 p50/p95/p99 latency and errors, the ratio of the two throughputs, the server's
 CPU time per request (read from /proc, so it holds even on a busy machine), the
 clients' own CPU time per request (they share the machine's cores with the
@@ -29,6 +30,7 @@ machine does, not what a server does behind a load balancer.
 ``--peer`` also drives the service people write instead (FastAPI + PyTorch, the same
 network, the usual demo preprocessing: ``benchmarks/peer_load.py``) when PyTorch is
 installed, in ``/predict`` runs that alternate with Digits', and prints both and the ratio.
+The peer gets the same PNG, as the form file its ``UploadFile`` route reads.
 
 Only loopback addresses are used; every loop is bounded by ``--duration``.
 """
@@ -69,17 +71,22 @@ TARGET_P99_MS = 50.0
 TIMING_SAMPLE = 8
 
 
-def canvas_png(size: int = 280) -> bytes:
-    """A 7 drawn with round 18-pixel strokes on a white RGBA canvas, as a browser exports it."""
-    image = Image.new("RGBA", (size, size), (255, 255, 255, 255))
+#: The drawing page sends its 280x280 pad at half size (static/js/pad.js).
+PAGE_CANVAS = 140
+
+
+def canvas_png(size: int = PAGE_CANVAS, mode: str = "L") -> bytes:
+    """A 7 drawn with round strokes (18 pixels on the 280 pad) on white: by default grey at
+    the size the page sends; ``canvas_png(280, "RGBA")`` is what the page sent before."""
+    image = Image.new(mode, (size, size), "white")
     draw = ImageDraw.Draw(image)
     s = size / 280
     points = [(70 * s, 62 * s), (205 * s, 58 * s), (168 * s, 130 * s), (120 * s, 225 * s)]
-    draw.line(points, fill=(0, 0, 0, 255), width=round(18 * s), joint="curve")
+    draw.line(points, fill="black", width=round(18 * s), joint="curve")
     for x, y in points[:1] + points[-1:]:
         r = 9 * s
-        draw.ellipse((x - r, y - r, x + r, y + r), fill=(0, 0, 0, 255))
-    draw.line([(110 * s, 140 * s), (175 * s, 140 * s)], fill=(0, 0, 0, 255), width=round(14 * s))
+        draw.ellipse((x - r, y - r, x + r, y + r), fill="black")
+    draw.line([(110 * s, 140 * s), (175 * s, 140 * s)], fill="black", width=round(14 * s))
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
     return buffer.getvalue()
@@ -102,6 +109,21 @@ def multipart_request(path: str, port: int, png: bytes) -> bytes:
         f"Content-Length: {len(body)}\r\n\r\n"
     )
     return head.encode() + body
+
+
+def png_request(path: str, port: int, png: bytes) -> bytes:
+    """The PNG as the raw body, as the drawing page sends it."""
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nConnection: keep-alive\r\n"
+        f"Content-Type: image/png\r\nContent-Length: {len(png)}\r\n\r\n"
+    )
+    return head.encode() + png
+
+
+def predict_request(body: str, port: int, png: bytes) -> bytes:
+    """``/predict`` with the PNG as the raw body (``body="raw"``) or a form's file."""
+    build = png_request if body == "raw" else multipart_request
+    return build("/predict", port, png)
 
 
 def get_request(path: str, port: int) -> bytes:
@@ -245,7 +267,8 @@ def compare_with_peer(args: argparse.Namespace, png: bytes, digits_port: int) ->
         wait_healthy(port, peer)
 
         def run(target: int) -> dict[str, float]:
-            request = multipart_request("/predict", target, png)
+            body = args.body if target == digits_port else "multipart"  # the peer's UploadFile
+            request = predict_request(body, target, png)
             asyncio.run(drive(target, request, args.concurrency, args.warmup))
             return asyncio.run(drive(target, request, args.concurrency, args.duration)).summary()
 
@@ -268,6 +291,12 @@ def main(argv: list[str] | None = None) -> int:
         help="prediction processes per worker (0: threads; see DIGITS_PREDICT_PROCESSES)",
     )
     parser.add_argument("--weights", type=Path, help="weights file (default: the server's)")
+    parser.add_argument(
+        "--body",
+        choices=("raw", "multipart"),
+        default="raw",
+        help="send Digits the PNG as the raw body (as the page does) or a form's file",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
     parser.add_argument(
         "--peer", action="store_true", help="compare with FastAPI + PyTorch (if installed)"
@@ -284,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         wait_healthy(port, server)
         runs = {
             "/health": get_request("/health", port),
-            "/predict": multipart_request("/predict", port, png),
+            "/predict": predict_request(args.body, port, png),
         }
         figures: dict[str, dict[str, float]] = {}
         statuses: dict[str, dict[int, int]] = {}
@@ -312,7 +341,8 @@ def main(argv: list[str] | None = None) -> int:
         f"digits serve --workers {args.workers} --predict-processes {args.predict_processes}: "
         f"{args.concurrency} keep-alive clients, "
         f"{args.duration:g} s per endpoint, {cores} cores, "
-        f"load average before {load_before:.1f}, canvas PNG {len(png)} bytes"
+        f"load average before {load_before:.1f}, canvas PNG {len(png)} bytes, "
+        f"{args.body} body"
     )
     for path in runs:
         print(line(path, figures[path]))

@@ -18,6 +18,8 @@ import urllib.request
 from pathlib import Path
 
 HOST = "127.0.0.1"
+#: The checkout these benchmarks are in: the server runs its code, not an installed copy.
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
@@ -34,6 +36,7 @@ def start_server(
     if weights is not None:
         command += ["--weights", str(weights)]
     env = {**os.environ, "DIGITS_ACCESS_LOG": os.environ.get("DIGITS_ACCESS_LOG", "true")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     env.setdefault("OPENBLAS_NUM_THREADS", "1")
     handle = log.open("w")
     return subprocess.Popen(
