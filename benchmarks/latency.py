@@ -6,7 +6,10 @@ Prints, for every weights file given (default: the shipped MLP and CNN):
 - forward latency for one image and for a batch of 64 (median of many runs),
   with the per-image cost of the batch;
 - end to end (decode, preprocess, forward) for a 280x280 canvas PNG and for a
-  12-megapixel phone-photo JPEG, the paths a request to ``POST /predict`` takes.
+  12-megapixel phone-photo JPEG, the paths a request to ``POST /predict`` takes;
+- end to end for the drawing page's canvas as it sent it before (the 280x280 pad as
+  an RGBA PNG) and as it sends it now (grey, 140x140: ``static/js/pad.js``), the same
+  7 both times, with the ratio of the two.
 
 As the server runs it: BLAS on one thread and the served forward pass
 (``model.inference``). Each figure is the median wall time and, in brackets, the median
@@ -37,6 +40,7 @@ if str(ROOT) not in sys.path:  # run as a script: make the project importable
 
 from app.vision.pipeline import load_image, prepare_digit  # noqa: E402
 from benchmarks import synthetic  # noqa: E402
+from benchmarks.http_load import canvas_png  # noqa: E402
 from benchmarks.robustness import big_photo  # noqa: E402
 from model.mnist import load_mnist, to_float  # noqa: E402
 from model.network import Network  # noqa: E402
@@ -65,6 +69,7 @@ def median_ms(run: Callable[[], object], repeats: int) -> tuple[float, float]:
 def measure(
     path: Path, images: np.ndarray, png: bytes, photo: bytes
 ) -> dict[str, tuple[float, float]]:
+    """Every row of the table for one weights file: (wall ms, CPU ms)."""
     began = time.perf_counter()
     network, _ = load(path)
     load_ms = (time.perf_counter() - began) * 1000
@@ -78,7 +83,23 @@ def measure(
         "  per image in the batch (ms)": (batch_ms[0] / 64, batch_ms[1] / 64),
         "canvas PNG end to end (ms)": median_ms(lambda: end_to_end(network, png), 50),
         "12 MP photo end to end (ms)": median_ms(lambda: end_to_end(network, photo), 7),
+        **page_canvas(network),
     }
+
+
+#: The drawing page's 7 as it sent it before (the pad's 280x280 as RGBA) and sends it now.
+PAGE_CANVASES = {"before": canvas_png(280, "RGBA"), "now": canvas_png()}
+
+
+def page_canvas(network: Network) -> dict[str, tuple[float, float]]:
+    """The page's canvas before and now, end to end, and now as a share of before."""
+    rows = {}
+    for when, data in PAGE_CANVASES.items():
+        row = f"page canvas {when}, {len(data)} B (ms)"
+        rows[row] = median_ms(lambda data=data: end_to_end(network, data), 100)
+    before, now = rows.values()
+    rows["  page canvas now / before"] = (now[0] / before[0], now[1] / before[1])
+    return rows
 
 
 def main() -> None:
