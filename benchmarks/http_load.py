@@ -253,8 +253,11 @@ def line(name: str, figures: dict[str, float]) -> str:
     )
 
 
-def compare_with_peer(args: argparse.Namespace, png: bytes, digits_port: int) -> list[str]:
-    """Alternating ``/predict`` runs against Digits and the FastAPI + PyTorch peer."""
+def compare_with_peer(
+    args: argparse.Namespace, png: bytes, digits_port: int, digits_pid: int
+) -> list[str]:
+    """Alternating ``/predict`` runs against Digits and the FastAPI + PyTorch peer, each
+    with its server's CPU time per request (all its processes)."""
     from benchmarks import peer_load
 
     if not peer_load.torch_installed():
@@ -266,11 +269,17 @@ def compare_with_peer(args: argparse.Namespace, png: bytes, digits_port: int) ->
     try:
         wait_healthy(port, peer)
 
+        pids = {digits_port: server_pids(digits_pid), port: server_pids(peer.pid)}
+
         def run(target: int) -> dict[str, float]:
             body = args.body if target == digits_port else "multipart"  # the peer's UploadFile
             request = predict_request(body, target, png)
             asyncio.run(drive(target, request, args.concurrency, args.warmup))
-            return asyncio.run(drive(target, request, args.concurrency, args.duration)).summary()
+            before = cpu_seconds(pids[target])
+            figures = asyncio.run(drive(target, request, args.concurrency, args.duration)).summary()
+            spent = cpu_seconds(pids[target]) - before
+            figures["server_cpu_ms"] = 1000 * spent / max(figures["requests"], 1)
+            return figures
 
         heading = f"peer: FastAPI + PyTorch ({weights.name}), uvicorn --workers {processes}"
         return [heading, *peer_load.compare(run, digits_port, port, args.rounds)]
@@ -330,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
             figures[path]["server_cpu_ms"] = 1000 * cpu / count
             figures[path]["client_cpu_ms"] = 1000 * client_cpu / count
         memory = peak_memory_mb(server_pids(server.pid))
-        peer_lines = compare_with_peer(args, png, port) if args.peer else []
+        peer_lines = compare_with_peer(args, png, port, server.pid) if args.peer else []
     finally:
         stop_server(server)
 

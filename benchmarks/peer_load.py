@@ -61,13 +61,19 @@ def compare(
     return report(digits, peer)
 
 
+def _cpu(figures: dict[str, float]) -> str:
+    """``, CPU 2.10 ms/req`` when the run measured the server's CPU per request."""
+    return f", CPU {figures['server_cpu_ms']:.2f} ms/req" if "server_cpu_ms" in figures else ""
+
+
 def report(digits: list[dict[str, float]], peer: list[dict[str, float]]) -> list[str]:
     """Per-round figures, the median throughput ratio, and the targets."""
     lines = []
     for index, (ours, theirs) in enumerate(zip(digits, peer, strict=True), 1):
         lines.append(
-            f"round {index}: Digits {ours['rps']:.1f} req/s, p99 {ours['p99_ms']:.1f} ms; "
-            f"FastAPI + PyTorch {theirs['rps']:.1f} req/s, p99 {theirs['p99_ms']:.1f} ms; "
+            f"round {index}: Digits {ours['rps']:.1f} req/s, p99 {ours['p99_ms']:.1f} ms"
+            f"{_cpu(ours)}; FastAPI + PyTorch {theirs['rps']:.1f} req/s, "
+            f"p99 {theirs['p99_ms']:.1f} ms{_cpu(theirs)}; "
             f"{ours['rps'] / max(theirs['rps'], 1e-9):.2f}x"
         )
     pairs = list(zip(digits, peer, strict=True))
@@ -75,9 +81,15 @@ def report(digits: list[dict[str, float]], peer: list[dict[str, float]]) -> list
     p99_ours = statistics.median(o["p99_ms"] for o in digits)
     p99_theirs = statistics.median(t["p99_ms"] for t in peer)
     errors = sum(o["errors"] + t["errors"] for o, t in pairs)
+    cpu = ""
+    if all("server_cpu_ms" in f for f in digits + peer):
+        cpu_ours = statistics.median(o["server_cpu_ms"] for o in digits)
+        cpu_theirs = statistics.median(t["server_cpu_ms"] for t in peer)
+        cpu = f"; server CPU per request {cpu_ours:.2f} against {cpu_theirs:.2f} ms"
     lines.append(
         f"Digits / peer requests per second: {ratio:.2f}x (median of {len(digits)} "
-        f"alternating rounds); p99 {p99_ours:.1f} against {p99_theirs:.1f} ms; errors {errors:.0f}"
+        f"alternating rounds); p99 {p99_ours:.1f} against {p99_theirs:.1f} ms; "
+        f"errors {errors:.0f}{cpu}"
     )
     lines.append(
         f"target Digits >= {TARGET_THROUGHPUT:g}x the peer's req/s: "
