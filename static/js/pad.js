@@ -5,7 +5,7 @@
 // element's size and the device pixel ratio, and the picture sent to the server
 // is always rendered at the same size, black on white, whatever the screen.
 
-import { greyPng } from "./png.js";
+import { canEncodeGrey, greyPng } from "./png.js";
 
 const LOGICAL_HEIGHT = 280;
 // The picture is sent at half the logical size (140 high), the size the server's ink
@@ -266,6 +266,7 @@ export class DrawingPad extends EventTarget {
     ctx.fillRect(0, 0, out.width, out.height);
     ctx.setTransform(SENT_SCALE, 0, 0, SENT_SCALE, 0, 0);
     traceStrokes(ctx, this.strokes, "#000");
+    if (!canEncodeGrey()) return new Promise((resolve) => out.toBlob(resolve, "image/png"));
     return greyPng(ctx.getImageData(0, 0, out.width, out.height));
   }
 }

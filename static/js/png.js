@@ -68,6 +68,12 @@ async function deflate(bytes) {
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
+/** Whether this browser has CompressionStream (2023 on: Chrome 80, Firefox 113, Safari
+ * 16.4); without it the page sends the canvas's own RGBA PNG, which the server reads too. */
+export function canEncodeGrey() {
+  return typeof CompressionStream === "function";
+}
+
 /**
  * A black-on-white ImageData as a greyscale PNG Blob (`image/png`).
  * @param {ImageData} image

@@ -76,3 +76,18 @@ def test_a_number_goes_as_a_grey_png_half_the_pad(open_page: Callable[..., Sessi
         draw_with_mouse(page, layout_number("42", NUMBER_PAD, fill=0.6), NUMBER_PAD)
     _kind, image = sent_image(page)
     assert (image.mode, image.size) == ("L", (NUMBER_PAD[0] // 2, NUMBER_PAD[1] // 2))
+
+
+def test_without_compression_streams_the_canvas_own_png_is_sent_and_read(
+    open_page: Callable[..., Session],
+) -> None:
+    """An older browser (no CompressionStream) sends the canvas's RGBA PNG at the same size."""
+    session = open_page()
+    page = session.page
+    page.evaluate("delete window.CompressionStream")
+    with page.expect_request(lambda r: "/predict?" in r.url):
+        draw_with_mouse(page, digit_strokes(3))
+    kind, image = sent_image(page)
+    assert (kind, image.mode, image.size) == ("image/png", "RGBA", (140, 140))
+    settle(page)
+    assert answer(page) == "3"
