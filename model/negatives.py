@@ -259,14 +259,14 @@ TURNS: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
 _QUARTERS = ("quarter turn left", "quarter turn right")
 #: The turns that leave a digit no digit in any hand (looked at on rendered training
 #: writers). Left out, because some turns give a digit back: 0 in every turn; 2 and 5,
-#: whose mirrors and quarter turns are Z and S shapes (2 and 5 themselves); 6 and 9, each
-#: the other upside down and either on its side; 1 and 8 in a mirror or upside down; a 7
-#: in a mirror is a 1 with a long flag. A 1 lying down is a dash, an 8 infinity.
+#: whose mirrors and quarter turns are Z and S shapes (2 and 5 themselves); 6 in every
+#: turn (upside down a 9, in a mirror the 2 many write with a loop); 9 upside down or on
+#: its side; 1 and 8 in a mirror or upside down; a 7 in a mirror is a 1 with a long flag.
+#: A 1 lying down is a dash, an 8 infinity.
 TURNABLE: dict[str, tuple[str, ...]] = {
     "1": _QUARTERS,
     "3": ("mirror", "half turn", *_QUARTERS),
     "4": ("mirror", "half turn"),
-    "6": ("mirror",),
     "7": ("half turn", *_QUARTERS),
     "8": _QUARTERS,
     "9": ("mirror",),
