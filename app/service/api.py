@@ -4,8 +4,10 @@ Every prediction route takes the same path: its ``Prediction`` (the model picked
 ``?model=``, the answer options, and the runner that keeps CPU-bound work off the
 event loop; ``app.service.dependencies``) and what the client sent (one image, or
 every file of a batch; ``app.service.inputs``). The route hands both to the work
-that answers (``app.service.predictor``) and returns its Pydantic response. Errors
-are raised as ``InputError`` and rendered by ``app.service.handlers``.
+that answers (``app.service.predictor``) and returns its Pydantic response (for
+``/predict`` and ``/predict/number``, serialised where it was computed:
+``Prediction.answer``). Errors are raised as ``InputError`` and rendered by
+``app.service.handlers``.
 
 The request bodies are read by hand because one endpoint takes a multipart file,
 JSON or a raw image; ``IMAGE_BODY`` documents all of them for ``/docs``.
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from app.service.dependencies import (
     FilesDep,
@@ -122,12 +124,12 @@ BATCH_BODY: dict[str, Any] = {
     responses=PREDICT_ERRORS,
     openapi_extra=IMAGE_BODY,
 )
-async def predict(prediction: PredictionDep, source: SourceDep) -> PredictResponse:
+async def predict(prediction: PredictionDep, source: SourceDep) -> Response:
     """The digit in the image, its calibrated confidence, and the `top_k` candidates.
 
     `curl -F file=@seven.png http://localhost:8000/predict`
     """
-    return await prediction.run(predict_digit, source)
+    return await prediction.answer(predict_digit, source)
 
 
 @router.post(
@@ -138,9 +140,9 @@ async def predict(prediction: PredictionDep, source: SourceDep) -> PredictRespon
     responses=PREDICT_ERRORS,
     openapi_extra=IMAGE_BODY,
 )
-async def predict_many_digits(prediction: PredictionDep, source: SourceDep) -> NumberResponse:
+async def predict_many_digits(prediction: PredictionDep, source: SourceDep) -> Response:
     """Every digit in the image, left to right, each with its box in the image's pixels."""
-    return await prediction.run(predict_number, source)
+    return await prediction.answer(predict_number, source)
 
 
 @router.post(
