@@ -1,0 +1,88 @@
+"""The pipeline's shortcuts for clean drawings give what the plain path gives, exactly.
+
+A canvas's paper is one grey level, so the ink analysis keeps that level
+(``InkMap.flat_paper``) and ``InkMap.paper_in`` returns it instead of resampling the
+paper image (``InkMap.resampled_paper``, the plain path and the oracle here). Each test
+runs the pipeline both ways on the same drawings and asks for the same 28x28 images,
+bit for bit, and the same boxes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+from test_sent_canvas import pad_drawings
+
+from app.vision.decode import load_image, to_grey
+from app.vision.ink import InkMap, analyse
+from app.vision.pipeline import Prepared, prepare_digit, prepare_number
+from benchmarks.redraw import pen_alpha, place
+from benchmarks.synthetic import canvas_of, photo_sample
+from model.mnist import MNIST
+
+
+def plain(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every paper read by resampling, as before the shortcut."""
+    monkeypatch.setattr(InkMap, "paper_in", InkMap.resampled_paper)
+
+
+def same(fast: Prepared, slow: Prepared) -> None:
+    assert (fast.empty, fast.reason, fast.digits_found) == (
+        slow.empty,
+        slow.reason,
+        slow.digits_found,
+    )
+    assert len(fast.pieces) == len(slow.pieces)
+    for a, b in zip(fast.pieces, slow.pieces, strict=True):
+        assert a.box == b.box
+        assert np.array_equal(a.image, b.image), float(np.abs(a.image - b.image).max())
+
+
+def canvases(mnist: MNIST) -> list[Image.Image]:
+    """The pad's drawings at full and half size (what the page sends), and light ink on a
+    dark canvas and dark ink on a transparent one."""
+    drawings = pad_drawings(mnist)[:20]
+    out = [*drawings, *(d.reduce(2) for d in drawings)]
+    rng = np.random.default_rng(7)
+    for index, digit in enumerate(mnist.test_images[40:50]):
+        alpha = place(pen_alpha(digit, 150, 14.0), (280, 280), rng)
+        out.append(canvas_of(("canvas_dark", "canvas_transparent")[index % 2], alpha, rng))
+    return out
+
+
+def test_a_canvas_takes_the_shortcut(mnist: MNIST) -> None:
+    for image in canvases(mnist):
+        ink = analyse(to_grey(image))
+        assert ink.flat_paper is not None
+        for box, size in (((0, 0, *ink.grey.size), (50, 40)), ((13, 7, 101, 140), (88, 133))):
+            assert np.array_equal(ink.paper_in(box, size), ink.resampled_paper(box, size))
+
+
+def test_a_photo_does_not(mnist: MNIST) -> None:
+    rng = np.random.default_rng(3)
+    photo = load_image(photo_sample("photo_shadow", mnist.test_images[0], rng))
+    assert analyse(to_grey(photo)).flat_paper is None
+
+
+def test_digits_are_the_same_both_ways(mnist: MNIST, monkeypatch: pytest.MonkeyPatch) -> None:
+    images = canvases(mnist)
+    fast = [prepare_digit(image) for image in images]
+    plain(monkeypatch)
+    for image, answer in zip(images, fast, strict=True):
+        same(answer, prepare_digit(image))
+
+
+def test_numbers_are_the_same_both_ways(mnist: MNIST, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(11)
+    numbers = []
+    for start in range(0, 20, 4):
+        alpha = np.zeros((140, 560), np.float32)
+        for i, digit in enumerate(mnist.test_images[start : start + 4]):
+            alpha[:, 140 * i : 140 * (i + 1)] = place(pen_alpha(digit, 110, 10.0), (140, 140), rng)
+        numbers.append(canvas_of("canvas_white", alpha, rng))
+    fast = [prepare_number(image) for image in numbers]
+    assert all(len(answer.pieces) >= 3 for answer in fast), [len(a.pieces) for a in fast]
+    plain(monkeypatch)
+    for image, answer in zip(numbers, fast, strict=True):
+        same(answer, prepare_number(image))
