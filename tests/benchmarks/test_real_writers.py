@@ -21,9 +21,19 @@ from model.weights import load
 REPO = Path(__file__).resolve().parents[2]
 COUNT = 60
 NUMBERS = 40
-#: measured on these 60 inputs each with the shipped CNN (2026-12-06): 95.0%, 93.3%, 96.7%
-#: (a digit is 1.7 points); issue 23's targets (99% canvases) are far above them
-FLOORS = {"canvas_transparent": 0.93, "canvas_white": 0.91, "photo_paper": 0.93}
+#: measured on these 60 inputs each (a digit is 1.7 points): the shipped CNN (2026-12-06)
+#: 96.7% transparent, 96.7% white, 98.3% photo_paper; the shipped MLP, trained with real
+#: writers (2026-12-07), 98.3% transparent, 95.0% thin, 95.0% photo_pencil, where the MLP
+#: before it, trained on MNIST alone, read 95.0%, 90.0% and 93.3%. Issue 23's targets (99%
+#: canvases for the CNN, 98% for the MLP) are above them.
+FLOORS = {
+    ("cnn", "canvas_transparent"): 0.93,
+    ("cnn", "canvas_white"): 0.91,
+    ("cnn", "photo_paper"): 0.93,
+    ("mlp", "canvas_transparent"): 0.965,
+    ("mlp", "canvas_thin"): 0.93,
+    ("mlp", "photo_pencil"): 0.94,
+}
 
 
 @pytest.fixture(scope="module")
@@ -32,13 +42,14 @@ def heldout():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("family", sorted(FLOORS))
-def test_the_cnn_reads_held_out_writers(family: str, heldout) -> None:
-    network, _ = load(REPO / "weights" / "cnn.json")
+@pytest.mark.parametrize(("name", "family"), sorted(FLOORS))
+def test_the_shipped_networks_read_held_out_writers(name: str, family: str, heldout) -> None:
+    network, _ = load(REPO / "weights" / f"{name}.json")
     inputs, writers = real_writers.family_inputs(family, heldout, COUNT, seed=0)
     assert set(writers) <= set(real_writers.HELDOUT_PENDIGITS_WRITERS)
     result, _ = real_writers.score(family, network, inputs, number=False)
-    assert result.accuracy >= FLOORS[family], f"{family}: {result.accuracy:.3f}"
+    floor = FLOORS[name, family]
+    assert result.accuracy >= floor, f"{name} {family}: {result.accuracy:.3f}"
 
 
 #: 4-digit numbers of held-out writers read whole by the shipped CNN, 40 each (seed 0), with
