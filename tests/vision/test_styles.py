@@ -1,4 +1,4 @@
-"""Handwriting from around the world, drawn on a canvas, read by the served CNN.
+"""Handwriting from around the world, drawn on a canvas, read by both shipped networks.
 
 Each style in ``tests/strokes.py`` (a 1 with a flag or a base, a crossed 7, an
 open 4, hooked and curled 9s, a looped 2, ...) is rendered as a person would draw
@@ -23,10 +23,11 @@ SLANTS = (-0.15, 0.0, 0.15)
 STYLES = list(all_styles())
 
 
-@pytest.fixture(scope="module")
-def cnn():  # type: ignore[no-untyped-def]
-    network, _ = load(REPO / "weights" / "cnn.json")
-    return network
+@pytest.fixture(scope="module", params=["cnn", "mlp"])
+def network(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """Each shipped network (the MLP trained on MNIST alone read flagged 1s as 7)."""
+    loaded, _ = load(REPO / "weights" / f"{request.param}.json")
+    return loaded
 
 
 def read(network, strokes, width: float, lean: float) -> np.ndarray:  # type: ignore[no-untyped-def]
@@ -38,7 +39,7 @@ def read(network, strokes, width: float, lean: float) -> np.ndarray:  # type: ig
 @pytest.mark.parametrize(
     "digit,style,strokes", STYLES, ids=[f"{digit}-{style}" for digit, style, _ in STYLES]
 )
-def test_every_style_is_read(cnn, digit: str, style: str, strokes) -> None:  # type: ignore[no-untyped-def]
-    answers = [read(cnn, strokes, w, s).argmax() for w in WIDTHS for s in SLANTS]
+def test_every_style_is_read(network, digit: str, style: str, strokes) -> None:  # type: ignore[no-untyped-def]
+    answers = [read(network, strokes, w, s).argmax() for w in WIDTHS for s in SLANTS]
     correct = sum(int(a) == int(digit) for a in answers)
     assert correct >= 8, f"{digit} ({style}) read as {answers}"
