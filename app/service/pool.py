@@ -37,7 +37,7 @@ import socket
 import struct
 import sys
 from collections.abc import Callable, Coroutine, Iterable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import anyio
 from PIL import Image, ImageDraw
@@ -163,9 +163,14 @@ def _serve(settings: Settings, sock: socket.socket) -> None:
             sock.sendall(_frame(_outcome(*pickle.loads(message))))
 
 
-class PoolProcess:
+class PoolProcess(asyncio.Protocol):
     """One prediction process, the server's end of the socket to it, and the requests
-    it holds (answered in the order they were sent)."""
+    it holds (answered in the order they were sent).
+
+    The socket is read as an asyncio protocol: each answer, as soon as its bytes are
+    in, goes to the request waiting for it (``on_answer``), with no reader task in
+    between to wake (0.02 ms of the serving process's CPU per request, against
+    asyncio streams and a task reading them)."""
 
     def __init__(self, settings: Settings) -> None:
         ours, theirs = socket.socketpair()
@@ -174,40 +179,94 @@ class PoolProcess:
         self.process.start()
         theirs.close()
         self.socket = ours
-        self.streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+        self.transport: asyncio.Transport | None = None
         self.pending: collections.deque[asyncio.Future[Any]] = collections.deque()
+        self.received = bytearray()
+        self.ready: asyncio.Future[None] | None = None
+        #: the pool's handlers, set by ``connect``: an answer ``(done, value)``; the
+        #: process gone or unreadable (why)
+        self.on_answer: Callable[[PoolProcess, Any], None] = _unexpected
+        self.on_lost: Callable[[PoolProcess, str], None] = _ignore
 
-    async def connect(self) -> None:
-        """Open the streams and wait for the process to have loaded its models."""
-        self.streams = await asyncio.open_connection(sock=self.socket)
-        try:
-            ready = await self.reply()
-        except asyncio.IncompleteReadError:
-            ready = None
-        if ready != _READY:
-            raise RuntimeError("a prediction process exited before it was ready")
+    async def connect(
+        self,
+        on_answer: Callable[[PoolProcess, Any], None],
+        on_lost: Callable[[PoolProcess, str], None],
+    ) -> None:
+        """Read the socket and wait for the process to have loaded its models; then hand
+        its answers to ``on_answer`` and its loss to ``on_lost``."""
+        loop = asyncio.get_running_loop()
+        self.ready = loop.create_future()
+        await loop.connect_accepted_socket(lambda: self, sock=self.socket)
+        await self.ready
+        self.on_answer, self.on_lost = on_answer, on_lost
 
+    # -- asyncio.Protocol ---------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # a stream socket's transport (uvloop's is not a subclass of asyncio's)
+        self.transport = cast(asyncio.Transport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        self.received += data
+        while len(self.received) >= _HEADER.size:
+            (size,) = _HEADER.unpack_from(self.received)
+            end = _HEADER.size + size
+            if len(self.received) < end:
+                return
+            message = bytes(self.received[_HEADER.size : end])
+            del self.received[:end]
+            try:
+                answer = pickle.loads(message)
+            except Exception:  # an answer that cannot be read: this process is no use now
+                logger.exception("unreadable answer from a prediction process")
+                self._gone("sent an unreadable answer")
+                return
+            if self.ready is not None and not self.ready.done():
+                self._started(answer)
+            else:
+                self.on_answer(self, answer)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._gone("exited")
+
+    def _started(self, answer: Any) -> None:
+        assert self.ready is not None
+        if answer == _READY:
+            self.ready.set_result(None)
+        else:
+            self.ready.set_exception(RuntimeError("a prediction process sent no ready sign"))
+
+    def _gone(self, why: str) -> None:
+        if self.ready is not None and not self.ready.done():
+            self.ready.set_exception(
+                RuntimeError("a prediction process exited before it was ready")
+            )
+        self.on_lost(self, why)
+
+    # -- the server's side ----------------------------------------------------------------
     def send(self, message: bytes, future: asyncio.Future[Any]) -> None:
-        assert self.streams is not None, "connect() first"
-        self.streams[1].write(message)
+        assert self.transport is not None, "connect() first"
+        self.transport.write(message)
         self.pending.append(future)
-
-    async def reply(self) -> Any:
-        """The next answer; ``IncompleteReadError`` when the process has gone."""
-        assert self.streams is not None, "connect() first"
-        reader = self.streams[0]
-        (size,) = _HEADER.unpack(await reader.readexactly(_HEADER.size))
-        return pickle.loads(await reader.readexactly(size))
 
     def stop(self, timeout: float = 10.0) -> None:
         """Close the socket (the process then exits) and wait; kill it if it hangs."""
-        if self.streams is not None:
-            self.streams[1].close()
+        self.on_lost = _ignore
+        if self.transport is not None:
+            self.transport.close()
         self.socket.close()
         self.process.join(timeout)
         if self.process.is_alive():
             self.process.kill()
             self.process.join()
+
+
+def _unexpected(member: PoolProcess, answer: Any) -> None:
+    raise RuntimeError("an answer before the pool took the process in")
+
+
+def _ignore(member: PoolProcess, why: str) -> None:
+    return None
 
 
 class ProcessRunner:
@@ -254,14 +313,13 @@ class ProcessRunner:
         try:
             member = await anyio.to_thread.run_sync(PoolProcess, self.settings)
             try:
-                await member.connect()
+                await member.connect(self._answered, self._lost)
             except BaseException:
                 await anyio.to_thread.run_sync(member.stop)
                 raise
         finally:
             self.starting -= 1
         self.members.append(member)
-        self._background(self._answers(member))
         self._dispatch()
 
     def _background(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
@@ -324,20 +382,13 @@ class ProcessRunner:
             if not future.done():  # a request whose client has gone is dropped here
                 member.send(message, future)
 
-    async def _answers(self, member: PoolProcess) -> None:
-        """Pass each answer of ``member`` to its request, until the process goes."""
-        try:
-            while True:
-                done, answer = await member.reply()
-                future = member.pending.popleft()
-                if not future.done():
-                    (future.set_result if done else future.set_exception)(answer)
-                self._dispatch()
-        except (ConnectionError, asyncio.IncompleteReadError):
-            self._lost(member, "exited")
-        except Exception:  # an answer that cannot be read: this process is no use now
-            logger.exception("unreadable answer from a prediction process")
-            self._lost(member, "sent an unreadable answer")
+    def _answered(self, member: PoolProcess, answer: tuple[bool, Any]) -> None:
+        """Pass an answer of ``member`` to its request, and hand it the next one."""
+        done, value = answer
+        future = member.pending.popleft()
+        if not future.done():
+            (future.set_result if done else future.set_exception)(value)
+        self._dispatch()
 
     def _lost(self, member: PoolProcess, why: str) -> None:
         if member not in self.members:  # closing, or already lost
