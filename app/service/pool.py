@@ -249,12 +249,20 @@ class PoolProcess(asyncio.Protocol):
         self.transport.write(message)
         self.pending.append(future)
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Close the socket (the process then exits) and wait; kill it if it hangs."""
+    def hang_up(self) -> None:
+        """Close the server's end of the socket; the process reads its end and exits.
+
+        On the event loop's thread: a transport is not thread-safe, and closed from
+        another thread its close may wait for the loop's next wake-up, which at shutdown
+        never comes (the process then lives until ``stop`` kills it)."""
         self.on_lost = _ignore
         if self.transport is not None:
             self.transport.close()
         self.socket.close()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """After ``hang_up``, wait for the process to exit; kill it if it hangs. Blocks:
+        off the event loop unless ``timeout`` is 0."""
         self.process.join(timeout)
         if self.process.is_alive():
             self.process.kill()
@@ -315,6 +323,7 @@ class ProcessRunner:
             try:
                 await member.connect(self._answered, self._lost)
             except BaseException:
+                member.hang_up()
                 await anyio.to_thread.run_sync(member.stop)
                 raise
         finally:
@@ -396,6 +405,7 @@ class ProcessRunner:
         logger.error("a prediction process %s; starting a new one", why)
         self.members.remove(member)
         _fail(member.pending)
+        member.hang_up()
         member.stop(timeout=0)
         self._keep_strength()
         self._dispatch()
@@ -438,6 +448,8 @@ class ProcessRunner:
         for task in list(self.tasks):
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
+        for member in members:
+            member.hang_up()
         await anyio.to_thread.run_sync(_stop_all, members)
 
 
