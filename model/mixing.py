@@ -21,6 +21,7 @@ the same weights bit for bit.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -53,7 +54,7 @@ class MixSources:
     digit_labels: Array
     letters: list[StrokeSample]
 
-    @property
+    @cached_property  # read for every batch of non-digits; the sources never change
     def turnable(self) -> list[StrokeSample]:
         """The digits some turn leaves no digit (``model.negatives.TURNABLE``)."""
         return [s for s in self.digits if s.label in TURNABLE]
