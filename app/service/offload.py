@@ -30,14 +30,8 @@ from typing import Any, Protocol
 
 import anyio
 
-from app.service.pool import (
-    PoolProcess,
-    PredictionTimeoutError,
-    ProcessRunner,
-    Result,
-    Work,
-    WorkerLostError,
-)
+from app.service.pool import PredictionTimeoutError, ProcessRunner, WorkerLostError
+from app.service.pool_process import PoolProcess, Result, Work
 from app.service.registry import ServedModel
 from app.settings import Settings
 

@@ -22,7 +22,7 @@ from api_images import blank_png, digit_png
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from app.service import api, offload, pool
+from app.service import api, offload, pool_process
 from app.service.offload import PoolProcess, ProcessRunner, ThreadRunner
 from app.service.predictor import predict_digit
 from app.settings import Settings
@@ -219,8 +219,8 @@ def raise_two_part_error(model: object, data: object, options: object) -> None:
 def test_an_error_the_server_could_not_read_back_arrives_as_its_text(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(pool, "_models", SimpleNamespace(get=lambda name: None))
-    done, error = pool._outcome(raise_two_part_error, "cnn", None, None)
+    monkeypatch.setattr(pool_process, "_models", SimpleNamespace(get=lambda name: None))
+    done, error = pool_process._outcome(raise_two_part_error, "cnn", None, None)
     assert not done and isinstance(error, RuntimeError)
     assert str(error) == "TwoPartError: the work: failed"
 
