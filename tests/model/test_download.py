@@ -3,40 +3,14 @@
 from __future__ import annotations
 
 import gzip
-import http.server
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
+from mirrors import serve
 
 from model.download import download_mnist
 from model.mnist import FILES, DataError, load_mnist
-
-
-class MirrorHandler(http.server.BaseHTTPRequestHandler):
-    files: ClassVar[dict[str, bytes]] = {}
-
-    def do_GET(self) -> None:
-        body = self.files.get(self.path.rsplit("/", 1)[-1])
-        if body is None:
-            self.send_error(404)
-            return
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-def serve(files: dict[str, bytes]) -> tuple[http.server.ThreadingHTTPServer, str]:
-    handler = type("Handler", (MirrorHandler,), {"files": files})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}/mnist/"
 
 
 @pytest.fixture(scope="module")
