@@ -13,9 +13,10 @@
 # 2. A virtual environment in .venv, holding this checkout (editable) with its
 #    dev extras: the test tools, linters, Playwright for Python. Debian's own
 #    Python refuses `pip install` outside one ("externally-managed-environment").
-# 3. MNIST, unless the tests can already find it (DIGITS_DATA_DIR,
-#    ../shared/data/mnist or ~/.cache/digits/mnist): `digits data download`
-#    fetches it into ~/.cache/digits/mnist and checks every file's SHA-256.
+# 3. The data sets the tests read, each unless the tests can already find it
+#    (its setting, ../shared/data/<name> or ~/.cache/digits/<name>): MNIST,
+#    pendigits-train and uji-letters. `digits data download NAME` fetches it
+#    into ~/.cache/digits and checks its SHA-256.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=.venv
@@ -40,7 +41,9 @@ fi
 echo "installing digits and its test tools into $VENV" >&2
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[dev]"
 
-if ! "$VENV/bin/digits" data verify >/dev/null 2>&1; then
-  "$VENV/bin/digits" data download
-fi
+for data in mnist pendigits uji-letters; do
+  if ! "$VENV/bin/digits" data verify "$data" >/dev/null 2>&1; then
+    "$VENV/bin/digits" data download "$data"
+  fi
+done
 echo "digits installed: $VENV/bin/digits (activate with: . $VENV/bin/activate)"

@@ -15,15 +15,18 @@ published SHA-256 byte for byte:
 
 from __future__ import annotations
 
+import functools
 import io
 import zipfile
 from collections.abc import Sequence
 
 from compress_z import compress
 
-from model.strokedata import StrokeSample
+from model.strokedata import StrokeSample, load_pendigits, load_uji_letters
 from model.strokesources import PENDIGITS_BOX, PENDIGITS_ORIGINAL, UJI_ORIGINALS
 
+PENDIGITS_ZIP = "pen+based+recognition+of+handwritten+digits.zip"
+UJI_ZIP = "uji+pen+characters.zip"
 #: letters each writer wrote in one session: a-z and A-Z
 SESSION_LETTERS = 52
 DIGITS = "0123456789"
@@ -99,3 +102,20 @@ def zipped(files: dict[str, bytes], folder: str = "") -> bytes:
         for name, data in files.items():
             archive.writestr(folder + name, data)
     return buffer.getvalue()
+
+
+@functools.cache
+def shared_originals() -> dict[str, dict[str, bytes]]:
+    """Both data sets' original files, made once per run from the shared data (its settings)."""
+    digits = load_pendigits()
+    return {"pendigits": pendigits_files(digits), "uji": uji_files(load_uji_letters(), digits)}
+
+
+@functools.cache
+def shared_archives() -> dict[str, bytes]:
+    """The two zip archives as UCI names them, pendigits' files in a folder of the archive."""
+    files = shared_originals()
+    return {
+        PENDIGITS_ZIP: zipped(files["pendigits"], folder="pendigits/"),
+        UJI_ZIP: zipped(files["uji"]),
+    }

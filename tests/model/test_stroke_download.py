@@ -13,16 +13,11 @@ from pathlib import Path
 
 import pytest
 from mirrors import serve
-from originals import pendigits_files, uji_files, zipped
+from originals import PENDIGITS_ZIP, UJI_ZIP, shared_archives, shared_originals
 
 from model.lzw import decompress
 from model.mnist import DataError
-from model.strokedata import (
-    FILE,
-    default_pendigits_dir,
-    load_pendigits,
-    load_uji_letters,
-)
+from model.strokedata import FILE, default_pendigits_dir, load_pendigits, load_uji_letters
 from model.strokesources import (
     PENDIGITS,
     PENDIGITS_ORIGINAL,
@@ -32,23 +27,15 @@ from model.strokesources import (
     download_strokes,
 )
 
-PENDIGITS_ZIP = "pen+based+recognition+of+handwritten+digits.zip"
-UJI_ZIP = "uji+pen+characters.zip"
-
 
 @pytest.fixture(scope="module")
 def originals() -> dict[str, dict[str, bytes]]:
-    """The original files of both data sets, made from the shared data (found by its settings)."""
-    digits = load_pendigits()
-    return {"pendigits": pendigits_files(digits), "uji": uji_files(load_uji_letters(), digits)}
+    return shared_originals()
 
 
 @pytest.fixture(scope="module")
-def archives(originals: dict[str, dict[str, bytes]]) -> dict[str, bytes]:
-    return {
-        PENDIGITS_ZIP: zipped(originals["pendigits"], folder="pendigits/"),
-        UJI_ZIP: zipped(originals["uji"]),
-    }
+def archives() -> dict[str, bytes]:
+    return shared_archives()
 
 
 @pytest.fixture
