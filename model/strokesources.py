@@ -25,10 +25,12 @@ holds a verified copy is left alone.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import json
 import os
 import zipfile
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -145,19 +147,27 @@ def download_strokes(
         return False
     own_client = client is None
     client = client or httpx.Client(timeout=timeout, follow_redirects=True)
-    failures = []
     try:
-        for url in mirrors or source.mirrors:
-            try:
-                log(f"downloading {source.folder} from {url}")
-                write_converted(source, _fetch(client, url, source.originals), url, target)
-                return True
-            except (httpx.HTTPError, OSError, DataError) as exc:
-                failures.append(f"  {url}: {exc}")
-                log(f"  {url} failed ({exc}); trying the next source")
+        data = _first_verified(source, client, mirrors or source.mirrors, target, log)
     finally:
         if own_client:
             client.close()
+    write(source, data, target)
+    return True
+
+
+def _first_verified(
+    source: StrokeSource, client: httpx.Client, mirrors: Sequence[str], target: Path, log: Log
+) -> bytes:
+    """The JSON lines converted from the first source whose originals reproduce the digest."""
+    failures = []
+    for url in mirrors:
+        try:
+            log(f"downloading {source.folder} from {url}")
+            return converted(source, _fetch(client, url, source.originals), url)
+        except (httpx.HTTPError, OSError, DataError) as exc:
+            failures.append(f"  {url}: {exc}")
+            log(f"  {url} failed ({exc}); trying the next source")
     raise DataError(
         f"no source gave {source.folder} as published:\n"
         + "\n".join(failures)
@@ -174,17 +184,25 @@ def convert_local(source: StrokeSource, origin: Path, target: Path) -> None:
         originals = _from_zip(origin.read_bytes(), source.originals, str(origin))
     else:
         raise DataError(f"{origin} does not exist; give the zip archive or a folder of the files")
-    write_converted(source, originals, str(origin), target)
+    write(source, converted(source, originals, str(origin)), target)
 
 
-def write_converted(source: StrokeSource, originals: Originals, origin: str, target: Path) -> None:
-    """Convert, check against the published digest, then write; nothing is written on a mismatch."""
+def converted(source: StrokeSource, originals: Originals, origin: str) -> bytes:
+    """The JSON lines the originals convert to, if they have the published digest."""
     rows = source.convert(originals)
     data = "".join(json.dumps(row, separators=(",", ":")) + "\n" for row in rows).encode()
-    try:
-        verify_sha256(data, f"{FILE} converted from {origin} ({len(rows)} rows)", source.sha256)
-    except DataError as exc:
-        raise DataError(f"{exc}: not the published {source.folder}") from None
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != source.sha256:
+        fetched = ", ".join(f"{name} ({len(originals[name]):,} bytes)" for name in originals)
+        raise DataError(
+            f"{fetched} from {origin} converted to {len(rows):,} rows whose SHA-256 is {digest}, "
+            f"not the published {source.sha256}: not the {source.folder} this project uses"
+        )
+    return data
+
+
+def write(source: StrokeSource, data: bytes, target: Path) -> None:
+    """``strokes.jsonl.gz`` and ``SHA256SUMS`` into ``target``, each renamed into place."""
     target.mkdir(parents=True, exist_ok=True)
     write_atomically(target / f"{FILE}.gz", gzip.compress(data, GZIP_LEVEL, mtime=0))
     write_atomically(target / SUMS, f"{source.sha256}  {FILE}\n".encode())
@@ -254,7 +272,7 @@ def _from_zip(archive: bytes, names: Sequence[str], where: str) -> Originals:
             return _from_folder(
                 lambda name: opened.read(members[name]) if name in members else None, names, where
             )
-    except (zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error) as exc:
         raise DataError(f"{where} is not a readable zip archive ({exc})") from None
 
 

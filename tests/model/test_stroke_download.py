@@ -98,7 +98,9 @@ def test_a_tampered_original_is_refused_and_nothing_is_written(
     finally:
         server.shutdown()
     message = str(raised.value)
-    assert f"converted from {url}" in message and "does not match the published" in message
+    assert f"UJIpenchars-w05 ({len(files[UJI_ORIGINALS[4]]):,} bytes)" in message
+    assert f"from {url} converted to 1,144 rows whose SHA-256 is" in message
+    assert f"not the published {UJI.sha256}" in message
     assert "digits data download uji-letters --from FILE" in message
     assert not (tmp_path / "uji").exists()
 
