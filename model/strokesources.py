@@ -54,6 +54,7 @@ UJI_MIRRORS = (
 PENDIGITS_ORIGINAL = "pendigits-orig.tra.Z"  # the training writers; .tes.Z holds the others
 UJI_ORIGINALS = tuple(f"UJIpenchars-w{writer:02d}" for writer in range(1, 12))
 PENDIGITS_BOX = 500  # the tablet's height when the header gives no .Y_DIM
+DIGITS = "0123456789"
 COMPRESSED_SUFFIX = ".Z"
 SUMS = "SHA256SUMS"
 GZIP_LEVEL = 6  # the digest is of the decompressed bytes; 9 is five times slower for 2% less
@@ -81,8 +82,8 @@ class StrokeSource:
 
 def pendigits_rows(originals: Originals) -> list[dict[str, object]]:
     recording = read_unipen(_uncompressed(originals[PENDIGITS_ORIGINAL]), PENDIGITS_ORIGINAL)
-    box = int((recording.keywords.get(".Y_DIM") or str(PENDIGITS_BOX)).split()[0])
-    digits = [s for s in recording.segments if len(s.label) == 1 and s.label.isdigit()]
+    box = _height(recording.keywords.get(".Y_DIM"))
+    digits = [s for s in recording.segments if len(s.label) == 1 and s.label in DIGITS]
     return [
         {
             "id": f"train-{number:05d}",
@@ -92,6 +93,14 @@ def pendigits_rows(originals: Originals) -> list[dict[str, object]]:
         }
         for number, segment in enumerate(digits)
     ]
+
+
+def _height(y_dim: str | None) -> int:
+    """The tablet's height from the header's ``.Y_DIM`` (500 without one)."""
+    try:
+        return int(y_dim.split()[0]) if y_dim else PENDIGITS_BOX
+    except ValueError:
+        raise DataError(f"{PENDIGITS_ORIGINAL}: .Y_DIM {y_dim!r} is not a whole number") from None
 
 
 def _writer(segment: Segment) -> int:
@@ -272,7 +281,14 @@ def _from_zip(archive: bytes, names: Sequence[str], where: str) -> Originals:
             return _from_folder(
                 lambda name: opened.read(members[name]) if name in members else None, names, where
             )
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error) as exc:
+    # NotImplementedError: a compression method zipfile lacks; RuntimeError: encrypted
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        zlib.error,
+        NotImplementedError,
+        RuntimeError,
+    ) as exc:
         raise DataError(f"{where} is not a readable zip archive ({exc})") from None
 
 
