@@ -9,8 +9,10 @@ with a dot, and the pen's coordinates, one "x y" point a line:
 - ``.SEGMENT LEVEL DELINEATION QUALITY "LABEL"`` names what some components are,
   e.g. ``.SEGMENT DIGIT 10-11 ? "4"``: components 10 and 11 (counted from 0 at
   the start of the file, or at the last ``.START_SET``) are a 4;
-- ``.COMMENT`` lines; both data sets put one after each ``.SEGMENT`` line, whose
-  integers say more about the sample (pendigits: its class, its writer, ...).
+- ``.COMMENT`` lines. A comment of integers next to a ``.SEGMENT`` line says more
+  about that sample (pendigits: its class, its writer, ...): the one right after
+  the segment line (before its first stroke) or, failing that, the one between
+  the previous sample's strokes and the segment line, so either order is read.
 
 Both data sets write each ``.SEGMENT`` line just before its components, so a
 segment's strokes are the components drawn between it and the next segment;
@@ -59,8 +61,12 @@ class _Declared:
     delineation: str
     first_component: int  # components drawn before this .SEGMENT line
     numbering_base: int  # components drawn before the last .START_SET
-    comment: tuple[int, ...] = ()
-    commented: bool = False
+    before: tuple[int, ...] | None  # the comment of integers just before the segment line
+    after: tuple[int, ...] | None = None  # the one just after it
+
+    @property
+    def comment(self) -> tuple[int, ...]:
+        return self.after or self.before or ()
 
 
 @dataclass
@@ -70,17 +76,21 @@ class _Reader:
     components: list[list[Point]] = field(default_factory=list)
     declared: list[_Declared] = field(default_factory=list)
     pen_down: bool = False
+    loose_comment: tuple[int, ...] | None = None  # since the last stroke or segment line
+    strokes_since_segment: bool = True
     numbering_base: int = 0
 
     def keyword(self, word: str, rest: str) -> None:
         if word == ".PEN_DOWN":
             self.components.append([])
             self.pen_down = True
+            self.loose_comment, self.strokes_since_segment = None, True
         elif word == ".PEN_UP":
             self.pen_down = False
         elif word == ".SEGMENT":
             self.pen_down = False
             self.declared.append(self._segment(rest))
+            self.loose_comment, self.strokes_since_segment = None, False
         elif word == ".COMMENT":
             self._comment(rest)
         elif word == ".START_SET":
@@ -111,16 +121,19 @@ class _Reader:
             delineation=fields[1] if len(fields) > 1 else "?",
             first_component=len(self.components),
             numbering_base=self.numbering_base,
+            before=self.loose_comment,
         )
 
     def _comment(self, rest: str) -> None:
-        if not self.declared or self.declared[-1].commented:
-            return  # a header comment, or a second one: free text
         try:
             numbers = tuple(int(word) for word in rest.split())
         except ValueError:
-            return
-        self.declared[-1].comment, self.declared[-1].commented = numbers, True
+            return  # free text
+        latest = self.declared[-1] if self.declared else None
+        if latest and not self.strokes_since_segment and latest.after is None:
+            latest.after = numbers
+        else:
+            self.loose_comment = numbers
 
 
 def read_unipen(data: bytes, name: str) -> Recording:

@@ -42,6 +42,18 @@ def test_segments_own_the_strokes_drawn_after_them() -> None:
     assert four.strokes == (((10, 20),), ((30, 40), (31, 41)))  # "5 5" was pen-up movement
 
 
+def test_a_comment_before_its_segment_line_is_read_too() -> None:
+    swapped = PENDIGITS_LIKE.replace('"8"\n.COMMENT 8 12 1', '"8"').replace(
+        '.SEGMENT DIGIT 0 ? "8"', '.COMMENT 8 12 1\n.SEGMENT DIGIT 0 ? "8"'
+    )
+    swapped = swapped.replace('"4"\n.COMMENT 4 3 7', '"4"').replace(
+        ".SEGMENT DIGIT 1-2", ".COMMENT 4 3 7\n.SEGMENT DIGIT 1-2"
+    )
+    assert swapped != PENDIGITS_LIKE
+    comments = [s.comment for s in read_unipen(swapped.encode(), "test").segments]
+    assert comments == [(8, 12, 1), (4, 3, 7)]
+
+
 def test_crlf_blank_lines_and_unknown_keywords_change_nothing() -> None:
     noisy = PENDIGITS_LIKE.replace(".DT 100", ".DT 100\n\n.UNKNOWN_KEYWORD a b\n").replace(
         "\n", "\r\n"
