@@ -14,8 +14,9 @@ the UCI Machine Learning Repository publishes (both CC BY 4.0):
   (the digits dropped), numbered ``w01-000``... per writer in the file's order,
   with the tablet PC's coordinates as they are (y already grows downward).
 
-A source is either the data set's zip archive or a folder holding the original
-files: a URL ending in ``/`` or a local folder. Sources are tried in turn until
+A source is either the data set's zip archive (files are found by name in any
+of its folders, or in a zip inside it) or a folder holding the original files:
+a URL ending in ``/`` or a local folder. Sources are tried in turn until
 one converts to exactly the published SHA-256 (of the decompressed
 ``strokes.jsonl``); only then are ``strokes.jsonl.gz`` and ``SHA256SUMS``
 written, each under a temporary name renamed into place. A folder that already
@@ -276,11 +277,7 @@ def _from_folder(
 def _from_zip(archive: bytes, names: Sequence[str], where: str) -> Originals:
     """Each original from a zip archive, found by its file name in whichever folder."""
     try:
-        with zipfile.ZipFile(io.BytesIO(archive)) as opened:
-            members = {PurePosixPath(m).name: m for m in opened.namelist() if not m.endswith("/")}
-            return _from_folder(
-                lambda name: opened.read(members[name]) if name in members else None, names, where
-            )
+        files = _zip_files(archive)
     # NotImplementedError: a compression method zipfile lacks; RuntimeError: encrypted
     except (
         zipfile.BadZipFile,
@@ -290,6 +287,20 @@ def _from_zip(archive: bytes, names: Sequence[str], where: str) -> Originals:
         RuntimeError,
     ) as exc:
         raise DataError(f"{where} is not a readable zip archive ({exc})") from None
+    return _from_folder(files.get, names, where)
+
+
+def _zip_files(archive: bytes) -> dict[str, bytes]:
+    """An archive's files by name, and those of the zip archives inside it (UCI nests some)."""
+    files: dict[str, bytes] = {}
+    with zipfile.ZipFile(io.BytesIO(archive)) as opened:
+        for member in opened.infolist():
+            if not member.is_dir():
+                files[PurePosixPath(member.filename).name] = opened.read(member)
+    for name, data in list(files.items()):
+        if name.lower().endswith(".zip"):
+            files = _zip_files(data) | files
+    return files
 
 
 def _uncompressed(data: bytes) -> bytes:

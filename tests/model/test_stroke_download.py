@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from mirrors import serve
-from originals import PENDIGITS_ZIP, UJI_ZIP, shared_archives, shared_originals
+from originals import PENDIGITS_ZIP, UJI_ZIP, shared_archives, shared_originals, zipped
 
 from model.lzw import decompress
 from model.mnist import DataError
@@ -108,8 +108,8 @@ def test_a_tampered_original_is_refused_and_nothing_is_written(
 def test_originals_downloaded_by_hand_convert_from_the_zip_or_a_folder(
     tmp_path: Path, originals: dict[str, dict[str, bytes]], archives: dict[str, bytes]
 ) -> None:
-    archive = tmp_path / UJI_ZIP
-    archive.write_bytes(archives[UJI_ZIP])
+    archive = tmp_path / UJI_ZIP  # the archive inside another, as UCI packs some data sets
+    archive.write_bytes(zipped({"uji-penchars.zip": archives[UJI_ZIP], "Index": b""}))
     convert_local(UJI, archive, tmp_path / "uji")
     assert len(load_uji_letters(tmp_path / "uji")) == 1144
 
