@@ -35,7 +35,7 @@ if str(ROOT) not in sys.path:  # run as a script: make the project importable
 
 from app.vision.pipeline import Prepared, prepare_digit  # noqa: E402
 from benchmarks.real_writers import heldout_digits, number_inputs  # noqa: E402
-from benchmarks.robustness import number_preparer  # noqa: E402
+from benchmarks.robustness import number_preparer, read_as_served  # noqa: E402
 from benchmarks.stroke_scenes import canvas_alpha  # noqa: E402
 from benchmarks.synthetic import canvas_of  # noqa: E402
 from model.network import Network  # noqa: E402
@@ -72,7 +72,7 @@ def numbers(count: int) -> Inputs:
 
 def read(network: Network, prepared: Prepared) -> tuple[tuple[int, ...], np.ndarray]:
     images = np.array([p.image for p in prepared.pieces], dtype=np.float32).reshape(-1, 28, 28)
-    answer = tuple(int(d) for d in network.predict(images)) if len(images) else ()
+    answer = tuple(int(d) for d in read_as_served(network, images))
     return answer, images
 
 

@@ -106,7 +106,7 @@ def prepare(
     else:
         with timer.stage("decode"):
             image = load_image(source.data, options.max_pixels)
-        reader = model.read if model is not None else None
+        reader = model.glance if model is not None else None
         prepared = prepare_number(image, reader) if number else prepare_digit(image)
     for name, ms in prepared.timing_ms.items():
         timer.add(name, ms)

@@ -21,6 +21,7 @@ import numpy as np
 from app.settings import Settings
 from app.vision.errors import InvalidInputError
 from model.network import Network
+from model.second_look import served_read
 from model.weights import WeightsError, load
 
 
@@ -69,9 +70,15 @@ class ServedModel:
     def read(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(n, 28, 28)`` -> the ten digits' calibrated probabilities ``(n, 10)`` and the
         probability that each image is not a digit ``(n,)`` (zeros for a network without
-        that output)."""
+        that output), as answers give them: with a second look where the network is
+        unsure (``model.second_look``)."""
         if len(images) == 0:
             return np.zeros((0, 10), dtype=np.float32), np.zeros(0, dtype=np.float32)
+        return served_read(self.network, images)
+
+    def glance(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``read`` with one look only: for scoring the many candidate cuts of a number,
+        where what counts is how well each piece reads at first sight."""
         return self.network.read(images, fast=True)
 
 

@@ -3,7 +3,7 @@
 The test models (``tests/conftest.py``): a 784-64-10 MLP and a small CNN (4 and 8
 filters, dense 16). Every shape in the answer is compared with the network's own
 layers, every picture is decoded and measured, and the answer agrees with what
-``/predict`` says about the same image.
+``/predict`` says about the same image (its first look, when it takes a second).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import io
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,7 +21,9 @@ from PIL import Image
 
 from app.service import pictures
 from app.service.explain_view import UNCHANGED
+from app.vision.pipeline import load_image, prepare_digit
 from model.mnist import MNIST
+from model.second_look import SECOND_LOOK_BELOW, looks_twice, served_read
 from model.weights import load
 
 
@@ -78,16 +81,27 @@ def test_every_layer_is_there_with_its_shape(client: TestClient, models_dir, nam
     assert picture_size(digit["input"]) == (28, 28)
 
 
-def test_the_answer_agrees_with_predict(client: TestClient) -> None:
+def test_the_answer_agrees_with_predict(client: TestClient, models_dir: Path) -> None:
+    """``/explain`` shows the network's one look at the image; ``/predict`` answers with it
+    too, or, where a convolutional network is unsure, with its second look
+    (``model.second_look``: the test CNN is untrained, so it always looks twice)."""
+    image = digit_png(7)
+    piece = prepare_digit(load_image(image)).pieces[0].image[None].astype(np.float32)
     for model in ("cnn", "mlp"):
-        explained = post_file(client, digit_png(7), model=model).json()["digits"][0]
-        predicted = post_file(client, digit_png(7), "/predict", model=model, top_k=10).json()
-        assert explained["digit"] == predicted["digit"]
-        assert explained["runner_up"] == predicted["top"][1]["digit"]
+        explained = post_file(client, image, model=model).json()["digits"][0]
+        predicted = post_file(client, image, "/predict", model=model, top_k=10).json()
+        network, _ = load(models_dir / f"{model}.json")
+        first = network.read(piece, fast=True)[0][0]
+        served = served_read(network, piece)[0][0]
+        np.testing.assert_allclose(explained["probabilities"], first, atol=1e-4)
+        assert explained["digit"] == int(first.argmax())
+        assert predicted["digit"] == int(served.argmax())
         for entry in predicted["top"]:
-            assert explained["probabilities"][entry["digit"]] == pytest.approx(
-                entry["probability"], abs=1e-4
-            )
+            assert entry["probability"] == pytest.approx(served[entry["digit"]], abs=1e-4)
+        looked_once = not looks_twice(network) or first.max() >= SECOND_LOOK_BELOW
+        assert looked_once == (model == "mlp")
+        if looked_once:
+            assert explained["runner_up"] == predicted["top"][1]["digit"]
         output = explained["layers"][-1]["values"]
         assert int(np.argmax(output)) == explained["digit"]
         assert explained["why"]["score"] == pytest.approx(output[explained["digit"]], abs=1e-3)
