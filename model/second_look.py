@@ -94,11 +94,16 @@ def second_look(read: Read, images: Array) -> tuple[Array, Array]:
     unsure = np.flatnonzero(digits.max(axis=1) < SECOND_LOOK_BELOW)
     if len(unsure) == 0:
         return digits, refused
-    seen = views(images[unsure])  # (v, u, 28, 28)
-    again, _ = read(seen.reshape(-1, SIZE, SIZE))  # one batch: (v*u, 10)
     digits = digits.copy()
-    digits[unsure] = geometric_mean(again.reshape(len(seen), len(unsure), -1))
+    digits[unsure] = look_again(read, images[unsure])
     return digits, refused
+
+
+def look_again(read: Read, images: Array) -> Array:
+    """``(n, 28, 28)`` -> ``(n, 10)``: the digits' probabilities from every view at once."""
+    seen = views(images)  # (v, n, 28, 28)
+    again, _ = read(seen.reshape(-1, SIZE, SIZE))  # one batch: (v*n, 10)
+    return geometric_mean(again.reshape(len(seen), len(images), -1))
 
 
 def looks_twice(network: Network) -> bool:

@@ -93,6 +93,33 @@ class AttributionView(BaseModel):
     values: list[list[float]] = Field(description="28 rows of 28 attributions.")
 
 
+class SecondLookView(BaseModel):
+    """Where the network was unsure at first sight: the views it looked at again, and
+    what they read together (the answer ``POST /predict`` gives)."""
+
+    digit: int = Field(ge=0, le=9, examples=[4], description="What the views read together.")
+    confidence: float = Field(ge=0, le=1, examples=[0.93])
+    probabilities: list[float] = Field(
+        min_length=10,
+        max_length=10,
+        description="Each digit's probability from all the views: the geometric mean of "
+        "theirs, rescaled to sum to 1.",
+    )
+    picture: str = Field(
+        examples=[TINY_PNG],
+        description="PNG data URL: the views side by side (`tiles` of them, one grey pixel "
+        "between), the image itself first.",
+    )
+    tiles: int = Field(ge=1, examples=[7], description="Views in the picture.")
+    caption: str = Field(
+        examples=[
+            "Unsure at first sight (62% on 4), the network looked again: at the image moved "
+            "one pixel along each diagonal and turned 8 degrees either way. The 7 views "
+            "together read 4, 93% sure."
+        ]
+    )
+
+
 class DigitInside(BaseModel):
     """Everything inside the network for one digit."""
 
@@ -126,6 +153,12 @@ class DigitInside(BaseModel):
     versus: AttributionView = Field(
         description="The answer's map minus the runner-up's: what made it this digit rather "
         "than the runner-up."
+    )
+    second_look: SecondLookView | None = Field(
+        default=None,
+        description="A convolutional network unsure of its first look (under 90% on one "
+        "digit) looks again at the image moved and turned a little; everything above is the "
+        "first look, this is what `POST /predict` answers. Null where it looked once.",
     )
 
 

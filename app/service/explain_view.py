@@ -25,12 +25,14 @@ from app.service.explain_schemas import (
     ExplainResponse,
     FiltersView,
     LayerView,
+    SecondLookView,
 )
 from app.service.inputs import Source
 from app.service.predictor import Options, Timer, prepare
 from app.service.registry import ServedModel
 from model.explain import Attribution, Explanation, LayerOutput, explain
 from model.layers import Array
+from model.second_look import SECOND_LOOK_BELOW, TURNS, look_again, looks_twice, views
 
 #: layers that pass their input through unchanged at inference
 UNCHANGED = frozenset({"flatten", "dropout"})
@@ -62,7 +64,7 @@ def explain_image(model: ServedModel, request: ExplainRequest, options: Options)
         digits = [
             digit_inside(
                 seen, request.zoom, [int(v) for v in piece.box] if request.number else None
-            )
+            ).model_copy(update={"second_look": second_look_view(model, seen, request.zoom)})
             for seen, piece in zip(found, pieces, strict=True)
         ]
     return ExplainResponse(
@@ -112,6 +114,37 @@ def digit_inside(seen: Explanation, zoom: int = 1, box: list[int] | None = None)
             zoom,
         ),
     )
+
+
+def second_look_view(model: ServedModel, seen: Explanation, zoom: int = 1) -> SecondLookView | None:
+    """The views an unsure convolutional network looks at again, and what they read
+    (``model.second_look``); None where the first look was sure enough."""
+    first = seen.probabilities
+    if not looks_twice(model.network) or first.max() >= SECOND_LOOK_BELOW:
+        return None
+    image = seen.image.reshape(1, 28, 28).astype(np.float32)
+    again = look_again(model.glance, image)[0]
+    tiles = np.stack([pictures.ink(view[0]) for view in views(image)])
+    digit = int(again.argmax())
+    turn = max(abs(t) for t in TURNS)
+    caption = (
+        f"Unsure at first sight ({_percent(first.max())} on {int(first.argmax())}), the network "
+        f"looked again: at the image moved one pixel along each diagonal and turned {turn:g} "
+        f"degrees either way. The {len(tiles)} views together read {digit}, "
+        f"{_percent(again[digit])} sure: the answer it gives."
+    )
+    return SecondLookView(
+        digit=digit,
+        confidence=_round(again[digit]),
+        probabilities=_rounded(again),
+        picture=pictures.data_url(pictures.png(pictures.mosaic(tiles, len(tiles)), zoom)),
+        tiles=len(tiles),
+        caption=caption,
+    )
+
+
+def _percent(p: float | np.floating) -> str:
+    return f"{100 * float(p):.0f}%"
 
 
 def layer_views(layers: list[LayerOutput], zoom: int = 1) -> list[LayerView]:

@@ -23,7 +23,7 @@ from app.service import pictures
 from app.service.explain_view import UNCHANGED
 from app.vision.pipeline import load_image, prepare_digit
 from model.mnist import MNIST
-from model.second_look import SECOND_LOOK_BELOW, looks_twice, served_read
+from model.second_look import SECOND_LOOK_BELOW, SHIFTS, TURNS, looks_twice, served_read
 from model.weights import load
 
 
@@ -105,6 +105,27 @@ def test_the_answer_agrees_with_predict(client: TestClient, models_dir: Path) ->
         output = explained["layers"][-1]["values"]
         assert int(np.argmax(output)) == explained["digit"]
         assert explained["why"]["score"] == pytest.approx(output[explained["digit"]], abs=1e-3)
+
+
+def test_an_unsure_cnn_shows_its_second_look(client: TestClient) -> None:
+    """The second look's views and reading, and that they are what ``/predict`` answers."""
+    image = digit_png(7)
+    for model in ("cnn", "mlp"):
+        explained = post_file(client, image, model=model).json()["digits"][0]
+        predicted = post_file(client, image, "/predict", model=model, top_k=10).json()
+        look = explained["second_look"]
+        if model == "mlp":  # a fully connected network looks once
+            assert look is None
+            continue
+        assert explained["confidence"] < SECOND_LOOK_BELOW  # the untrained test CNN
+        assert look["digit"] == predicted["digit"]
+        for entry in predicted["top"]:
+            assert look["probabilities"][entry["digit"]] == pytest.approx(
+                entry["probability"], abs=1e-4
+            )
+        assert look["tiles"] == 1 + len(SHIFTS) + len(TURNS)
+        assert picture_size(look["picture"]) == mosaic_size(look["tiles"], look["tiles"], 28, 28)
+        assert f"read {look['digit']}" in look["caption"]
 
 
 def test_attribution_maps_hold_their_numbers(client: TestClient) -> None:
