@@ -115,10 +115,17 @@ export class InsideView {
     const d = this.answer.digits[index];
     const count = this.answer.digits.length;
     const which = count > 1 ? `Digit ${index + 1} of ${count}: ` : "";
+    const first = d.second_look ? " at first sight" : "";
+    const again = d.second_look
+      ? ` Unsure, it looked again: a second look reads ${d.second_look.digit}, ` +
+        `${percent(d.second_look.confidence)} sure.`
+      : "";
     this.status.textContent =
-      `${which}${d.digit}, ${percent(d.confidence)} sure; runner-up ${d.runner_up} ` +
-      `(${percent(d.probabilities[d.runner_up])}).`;
-    this.body.replaceChildren(this.whySection(d), this.layersSection(d), this.filtersSection(d));
+      `${which}${d.digit}, ${percent(d.confidence)} sure${first}; runner-up ${d.runner_up} ` +
+      `(${percent(d.probabilities[d.runner_up])}).${again}`;
+    const sections = [this.whySection(d), this.layersSection(d), this.filtersSection(d)];
+    if (d.second_look) sections.splice(1, 0, this.secondLookSection(d.second_look));
+    this.body.replaceChildren(...sections);
     this.root.dataset.digit = String(d.digit);
   }
 
@@ -139,6 +146,15 @@ export class InsideView {
       ),
     );
     section.append(row);
+    return section;
+  }
+
+  /** Where the network was unsure: the views it looked at again (the answer it gives). */
+  secondLookSection(look) {
+    const section = titledSection("second-look", `A second look: ${look.digit}`);
+    const width = look.tiles * 29 - 1;
+    const alt = `The image and ${look.tiles - 1} views of it, moved and turned a little`;
+    section.append(figure(mapImage(look.picture, width, 28, alt), look.caption));
     return section;
   }
 

@@ -3,8 +3,11 @@ phone light and dark, and for each digit of a number and of a photo."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
+from pathlib import Path
 
+import numpy as np
 import pytest
 from harness import (
     DESKTOP,
@@ -24,10 +27,17 @@ from harness import (
     settle,
     upload,
 )
+from PIL import Image
 from playwright.sync_api import Page
 from strokes import layout_number
 
+from app.vision.pipeline import load_image, prepare_digit
+from model.mnist import MNIST
+from model.second_look import SECOND_LOOK_BELOW, served_read
+from model.weights import load
+
 pytestmark = pytest.mark.browser
+REPO = Path(__file__).resolve().parents[2]
 
 
 def settle_inside(page: Page) -> None:
@@ -164,3 +174,43 @@ def test_look_inside_each_digit_of_a_number_and_a_photo(
     upload(page, "note.jpg", "image/jpeg", photo_of_digit(4, "open").data)
     page.wait_for_selector("#photo-boxes .box")
     check_inside(page, "4")
+
+
+def unsure_digit_png(mnist: MNIST) -> tuple[bytes, int]:
+    """The first MNIST test digit, drawn large on white, that the shipped CNN is unsure of
+    after the pipeline (so it looks twice), and the digit its second look reads."""
+    network, _ = load(REPO / "weights" / "cnn.json")
+    for index in range(len(mnist.test_images)):
+        picture = Image.fromarray(255 - mnist.test_images[index]).resize((280, 280))
+        buffer = io.BytesIO()
+        picture.save(buffer, "PNG")
+        prepared = prepare_digit(load_image(buffer.getvalue()))
+        if len(prepared.pieces) != 1:
+            continue
+        image = prepared.pieces[0].image[None].astype(np.float32)
+        if network.read(image, fast=True)[0].max() < SECOND_LOOK_BELOW:
+            return buffer.getvalue(), int(served_read(network, image)[0].argmax())
+    raise AssertionError("the shipped CNN is sure of every MNIST test digit")
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone-dark"])
+def test_look_inside_shows_a_second_look(
+    open_page: Callable[..., Session], mnist: MNIST, device: str
+) -> None:
+    png, answer = unsure_digit_png(mnist)
+    phone = device.startswith("phone")
+    page = (open_page({**PHONE}, color_scheme="dark") if phone else open_page()).page
+    page.click("#tab-photo")
+    open_inside(page)
+    upload(page, "unsure.png", "image/png", png)
+    settle_inside(page)
+    assert page.inner_text("#inside-second-look-title") == f"A second look: {answer}"
+    assert f"a second look reads {answer}" in page.inner_text("#inside-status")
+    section = page.locator(".inside-second-look")
+    assert section.locator("img").count() == 1
+    assert section.locator("figcaption").inner_text().startswith("Unsure at first sight (")
+    inside_pictures(page)
+    screenshot(page, f"{device}-inside-second-look")
+    assert axe_violations(page) == ""
+    viewport = (PHONE if phone else DESKTOP)["viewport"]["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport
