@@ -7,7 +7,8 @@ writes, into ``DIR``:
   network) with each layer's maps and caption, the probabilities, the first
   layer's filters and the why / why-not maps;
 - every picture as a PNG of its own (``input.png``, ``layer-00-convolution-1.png``,
-  ..., ``filters.png``, ``why-4.png``, ``why-not-9.png``, ``4-versus-9.png``), each
+  ..., ``filters.png``, ``why-4.png``, ``why-not-9.png``, ``4-versus-9.png``, and
+  ``second-look.png`` where an unsure CNN looked again), each
   map pixel drawn ``--zoom`` pixels wide; with ``--number``, one folder per digit
   (``digit-1/``, ``digit-2/``, ...);
 - ``explain.json``: the API's answer, numbers and all.
@@ -83,12 +84,20 @@ def run_explain(args: argparse.Namespace) -> int:
 
 def reading(answer: ExplainResponse, options: Options) -> str:
     """The digits read, or "not a digit" with them as the best guess, as ``predict`` says."""
-    read = "".join(str(digit.digit) for digit in answer.digits)
+    read = answered(answer)
     refused = any(
         status_of(digit.confidence, digit.not_a_digit or 0.0, options) == "not_a_digit"
         for digit in answer.digits
     )
     return f"not a digit (best guess {read})" if refused else read
+
+
+def answered(answer: ExplainResponse) -> str:
+    """The digits as ``predict`` answers them: the second look's where one was taken."""
+    return "".join(
+        str(digit.second_look.digit if digit.second_look else digit.digit)
+        for digit in answer.digits
+    )
 
 
 def write_explanation(answer: ExplainResponse, folder: Path, number: bool) -> list[Path]:
@@ -115,6 +124,8 @@ def pictures_of(digit: DigitInside) -> list[tuple[str, str]]:
     named.append((f"why-{digit.why.digit}", digit.why.picture))
     named.append((f"why-not-{digit.why_not.digit}", digit.why_not.picture))
     named.append((f"{digit.digit}-versus-{digit.runner_up}", digit.versus.picture))
+    if digit.second_look:
+        named.append(("second-look", digit.second_look.picture))
     return named
 
 
@@ -140,7 +151,7 @@ table { border-collapse: collapse; } td, th { padding: 0.1rem 0.6rem; text-align
 def page(answer: ExplainResponse) -> str:
     """One HTML page, every picture inlined as a data URL."""
     digits = "".join(_digit_section(d, i, len(answer.digits)) for i, d in enumerate(answer.digits))
-    read = "".join(str(d.digit) for d in answer.digits)
+    read = answered(answer)
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -177,7 +188,12 @@ def _digit_section(digit: DigitInside, index: int, count: int) -> str:
     parts.append("<h3>Why this digit</h3><div class='row'>")
     for why in (digit.why, digit.why_not, digit.versus):
         parts.append(_figure(why.picture, why.caption, why.caption))
-    parts.append("</div></section>")
+    parts.append("</div>")
+    if digit.second_look:
+        look = digit.second_look
+        parts.append(f"<h3>A second look: {look.digit} ({look.confidence:.1%})</h3>")
+        parts.append(_figure(look.picture, look.caption, "The image moved and turned", "layer"))
+    parts.append("</section>")
     return "".join(parts)
 
 

@@ -43,9 +43,15 @@ def test_writes_every_picture_the_api_returns_and_one_page(
     runner_up = online["runner_up"]
     for name in ("filters", f"why-{online['digit']}", f"why-not-{runner_up}"):
         assert (out / f"{name}.png").is_file()
+    look = online["second_look"]  # the test CNN is untrained: unsure, so it looks again
+    assert look is not None and (out / "second-look.png").is_file()
+    width, height = size_of(base64.b64decode(look["picture"].split(",", 1)[1]))
+    assert size_of((out / "second-look.png").read_bytes()) == (3 * width, 3 * height)
     page = (out / "index.html").read_text()
     sources = re.findall(r"<img src='([^']*)' alt='([^']+)'", page)
-    assert len(sources) == len(online["layers"]) + 5  # input, layers, filters, three maps
+    # the input, the layers, the filters, three maps and the second look's views
+    assert len(sources) == len(online["layers"]) + 6
+    assert f"A second look: {look['digit']}" in page
     assert all(source.startswith("data:image/png;base64,") for source, _alt in sources)
     assert "<script" not in page and "http" not in page.replace("http-equiv", "")
     assert f"Why not {runner_up}" in page
