@@ -66,6 +66,8 @@ def turned(images: Array, degrees: float) -> Array:
     src_x = cos * (xs - c) - sin * (ys - c) + c
     src_y = sin * (xs - c) + cos * (ys - c) + c
     n = len(images)
+    if n == 0:  # nothing to sample (and no flat index to build)
+        return images.copy()
     grid_x = np.broadcast_to(src_x.astype(np.float32), (n, SIZE, SIZE))
     grid_y = np.broadcast_to(src_y.astype(np.float32), (n, SIZE, SIZE))
     return bilinear_sample(images, grid_x, grid_y)

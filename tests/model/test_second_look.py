@@ -75,6 +75,13 @@ def test_views_are_the_image_then_its_shifts_then_its_turns() -> None:
     np.testing.assert_array_equal(seen[-1], turned(x, TURNS[-1]))
 
 
+def test_no_images_have_no_views_and_need_no_second_look() -> None:
+    none = np.zeros((0, 28, 28), np.float32)
+    assert views(none).shape == (1 + len(SHIFTS) + len(TURNS), 0, 28, 28)
+    digits, refused = second_look(_toy_read, none)
+    assert digits.shape == (0, 10) and refused.shape == (0,)
+
+
 def test_the_geometric_mean_against_a_loop() -> None:
     rng = np.random.default_rng(1)
     p = rng.dirichlet(np.ones(10), size=(7, 5)).astype(np.float32)  # (views, images, 10)
@@ -88,7 +95,7 @@ def test_the_geometric_mean_against_a_loop() -> None:
 def _toy_read(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A stand-in network: digit probabilities from the ink in ten bands of rows, sharper
     the more ink there is; the refusal is the ink in the top rows."""
-    bands = images.reshape(len(images), 28, 28)[:, :20].reshape(len(images), 10, -1).sum(axis=2)
+    bands = images.reshape(len(images), 28, 28)[:, :20].reshape(len(images), 10, 56).sum(axis=2)
     logits = bands * (images.sum(axis=(1, 2))[:, None] / 50.0)
     e = np.exp(logits - logits.max(axis=1, keepdims=True))
     return (e / e.sum(axis=1, keepdims=True)).astype(np.float32), images[:, :2].mean(axis=(1, 2))
