@@ -158,15 +158,16 @@ def _holds_writing(region: Array, level: Array, small: Array, block: int) -> boo
     return darker_than(pixels, own) >= max(12, SHADOWED_INK_SHARE * pixels.size)
 
 
-def drawing_paper(small: Array) -> float | None:
+def drawing_paper(small: Array, counts: Array | None = None) -> float | None:
     """The background level of a clean drawing (a canvas, a digital sketch), or None.
 
     Clean means flat (``flat_level``: much of the image at exactly one level, no
     noise around it) with that level all along most of the border, so it is the
     background and not the colour of a fat stroke. Such an image needs no
-    lighting model: its paper is that one level everywhere.
+    lighting model: its paper is that one level everywhere. ``counts``: the pixels at
+    each grey level, when they are known already (``polarity.level_counts``).
     """
-    mode = flat_level(small)
+    mode = flat_level(small, counts)
     if mode is None:
         return None
     border = np.concatenate([small[0], small[-1], small[:, 0], small[:, -1]])

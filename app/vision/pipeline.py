@@ -116,12 +116,28 @@ def _mask_at(
     region: Region, ink: InkMap, box: tuple[int, int, int, int], size: tuple[int, int]
 ) -> Array:
     """The region's mask (grown by one analysis pixel) over ``box``, sampled at ``size``."""
+    grown = _grown_mask(region, ink, box)
+    if ink.scale == 1 and size == (grown.shape[1], grown.shape[0]):
+        # analysis and cut at one resolution (the page's canvas): resampling would copy it
+        return grown > 0
+    return _resampled_mask(grown, ink.scale, box, size)
+
+
+def _grown_mask(region: Region, ink: InkMap, box: tuple[int, int, int, int]) -> Array:
+    """The region's mask over ``box`` (full-resolution pixels), grown by one analysis pixel,
+    at the analysis resolution, 0 or 255."""
     s = ink.scale
     ax0, ay0 = box[0] // s, box[1] // s
     ax1, ay1 = -(-box[2] // s), -(-box[3] // s)
-    grown = dilate(region.mask[ay0:ay1, ax0:ax1].astype(np.uint8) * 255)
+    return dilate(region.mask[ay0:ay1, ax0:ax1].astype(np.uint8) * 255)
+
+
+def _resampled_mask(
+    grown: Array, scale: int, box: tuple[int, int, int, int], size: tuple[int, int]
+) -> Array:
+    """``_grown_mask``'s mask sampled at ``size``: any scale, and the oracle."""
     image = Image.fromarray(np.ascontiguousarray(grown), "L")
-    src = (0.0, 0.0, (box[2] - box[0]) / s, (box[3] - box[1]) / s)
+    src = (0.0, 0.0, (box[2] - box[0]) / scale, (box[3] - box[1]) / scale)
     return np.asarray(image.resize(size, Image.Resampling.NEAREST, box=src)) > 0
 
 
@@ -159,7 +175,8 @@ def _prepare(image: Image.Image, number: bool, reader: Reader | None = None) -> 
     ink = analyse(to_grey(image), side)
     if ink.reason is not None:
         return _empty(ink.reason, full, began)
-    if ink.faint and faint_lines(ink.mask):
+    faint = ink.faint  # a quantile of the strokes: asked twice, computed once
+    if faint and faint_lines(ink.mask):
         return _empty(FAINT, full, began)
     if number and reader is not None:
         regions = guided_regions(number_layout(ink.mask, ink.photo), _render(ink, full), reader)
@@ -168,7 +185,7 @@ def _prepare(image: Image.Image, number: bool, reader: Reader | None = None) -> 
     else:
         found = digit_region(ink.mask, ink.photo)
         regions = [found] if found is not None else []
-    if ink.faint and not faint_writing(ink.mask, regions):
+    if faint and not faint_writing(ink.mask, regions):
         return _empty(FAINT, full, began)
     pieces = [p for p in (cut_piece(ink, r, full) for r in regions) if p is not None]
     if not pieces:

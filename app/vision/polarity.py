@@ -75,19 +75,30 @@ def lighting_residual(small: Array, rounds: int = 3, keep: float = 0.5) -> Array
     return small - (coef[0] + coef[1] * x[None, :] + coef[2] * y[:, None])
 
 
-def flat_level(small: Array) -> int | None:
+#: Grey levels a level count holds: 0..255, and one more so that ``counts[level + 1]``
+#: is there for level 255.
+LEVEL_BINS = 257
+
+
+def level_counts(small: Array) -> Array:
+    """How many pixels of ``small`` (0..1) are at each grey level 0..255."""
+    return np.bincount((small * 255.0 + 0.5).astype(np.int64).ravel(), minlength=LEVEL_BINS)
+
+
+def flat_level(small: Array, counts: Array | None = None) -> int | None:
     """The one grey level (0..255) much of a drawing is at exactly, with no noise around
-    it, or None (a photo's paper, even shrunk, spreads over the neighbouring levels)."""
-    counts = np.bincount((small * 255.0 + 0.5).astype(np.int64).ravel(), minlength=258)
+    it, or None (a photo's paper, even shrunk, spreads over the neighbouring levels).
+    ``counts``: ``small``'s ``level_counts`` when they are known already."""
+    counts = level_counts(small) if counts is None else counts
     mode = int(counts[:256].argmax())
     neighbours = int(counts[mode + 1]) + (int(counts[mode - 1]) if mode > 0 else 0)
     flat = int(counts[mode]) >= FLAT_SHARE * small.size and neighbours <= 0.1 * counts[mode]
     return mode if flat else None
 
 
-def is_flat(small: Array) -> bool:
+def is_flat(small: Array, counts: Array | None = None) -> bool:
     """A drawing, not a photo: see ``flat_level``."""
-    return flat_level(small) is not None
+    return flat_level(small, counts) is not None
 
 
 def blob_like(mask: Array) -> bool:

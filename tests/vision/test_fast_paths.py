@@ -2,9 +2,11 @@
 
 A canvas's paper is one grey level, so the ink analysis keeps that level
 (``InkMap.flat_paper``) and ``InkMap.paper_in`` returns it instead of resampling the
-paper image (``InkMap.resampled_paper``, the plain path and the oracle here). Each test
-runs the pipeline both ways on the same drawings and asks for the same 28x28 images,
-bit for bit, and the same boxes.
+paper image (``InkMap.resampled_paper``, the plain path and the oracle here). The grey
+levels' counts come from Pillow's histogram (``ink.pixel_counts``) instead of NumPy's
+(``polarity.level_counts``), and a mask the cut reads at the analysis resolution is not
+resampled (``pipeline._resampled_mask``). Each test runs the pipeline both ways on the
+same drawings and asks for the same 28x28 images, bit for bit, and the same boxes.
 """
 
 from __future__ import annotations
@@ -14,17 +16,28 @@ import pytest
 from PIL import Image
 from test_sent_canvas import pad_drawings
 
+from app.vision import ink as ink_module
+from app.vision import pipeline
 from app.vision.decode import load_image, to_grey
-from app.vision.ink import InkMap, analyse
+from app.vision.ink import InkMap, analyse, pixel_counts
 from app.vision.pipeline import Prepared, prepare_digit, prepare_number
+from app.vision.polarity import level_counts
 from benchmarks.redraw import pen_alpha, place
 from benchmarks.synthetic import canvas_of, photo_sample
 from model.mnist import MNIST
 
 
 def plain(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every paper read by resampling, as before the shortcut."""
+    """Every paper and mask read by resampling and the grey levels counted by NumPy, as
+    before the shortcuts."""
     monkeypatch.setattr(InkMap, "paper_in", InkMap.resampled_paper)
+    monkeypatch.setattr(ink_module, "pixel_counts", lambda image: None)
+
+    def resampled(region, ink, box, size):  # type: ignore[no-untyped-def]
+        grown = pipeline._grown_mask(region, ink, box)
+        return pipeline._resampled_mask(grown, ink.scale, box, size)
+
+    monkeypatch.setattr(pipeline, "_mask_at", resampled)
 
 
 def same(fast: Prepared, slow: Prepared) -> None:
@@ -57,6 +70,15 @@ def test_a_canvas_takes_the_shortcut(mnist: MNIST) -> None:
         assert ink.flat_paper is not None
         for box, size in (((0, 0, *ink.grey.size), (50, 40)), ((13, 7, 101, 140), (88, 133))):
             assert np.array_equal(ink.paper_in(box, size), ink.resampled_paper(box, size))
+
+
+def test_pillow_counts_the_grey_levels_numpy_counts(mnist: MNIST) -> None:
+    every_level = Image.fromarray(np.arange(256, dtype=np.uint8).reshape(16, 16), "L")
+    rng = np.random.default_rng(5)
+    photo = to_grey(load_image(photo_sample("photo_paper", mnist.test_images[1], rng)))
+    for image in [every_level, photo, *(to_grey(c) for c in canvases(mnist))]:
+        small = np.asarray(image, dtype=np.float32) * np.float32(1 / 255)  # as analyse_at
+        assert np.array_equal(pixel_counts(image), level_counts(small))
 
 
 def test_a_photo_does_not(mnist: MNIST) -> None:

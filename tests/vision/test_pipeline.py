@@ -101,7 +101,7 @@ def test_clean_drawings_take_the_short_path_to_the_same_image(
     for canvas in canvases:
         assert ink.drawing_paper(np.asarray(canvas.convert("L"), np.float32) / 255) is not None
     short = [only_piece(canvas) for canvas in canvases]
-    monkeypatch.setattr(ink, "drawing_paper", lambda small: None)
+    monkeypatch.setattr(ink, "drawing_paper", lambda small, counts=None: None)
     general = [only_piece(canvas) for canvas in canvases]
     for a, b in zip(short, general, strict=True):
         assert difference(a, b) < 0.01
