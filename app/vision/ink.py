@@ -166,7 +166,7 @@ def analyse_at(grey: Image.Image, scale: int) -> InkMap:
     counts = pixel_counts(small_image)
     paper = drawing_paper(small, counts)
     if paper is not None:
-        return analyse_drawing(grey, small, scale, paper)
+        return analyse_drawing(grey, small, scale, paper, counts)
     photo = not is_flat(small, counts)
     light = ink_is_light(small, flat=not photo)
     if light:
@@ -199,16 +199,16 @@ def pixel_counts(image: Image.Image) -> Array:
     return counts
 
 
-def analyse_drawing(grey: Image.Image, small: Array, scale: int, paper: float) -> InkMap:
+def analyse_drawing(
+    grey: Image.Image, small: Array, scale: int, paper: float, counts: Array | None = None
+) -> InkMap:
     """``analyse_at`` for a clean drawing on a flat background of level ``paper``.
 
     The ink is on whichever side of the paper holds more departure from it; the
-    rest is the general analysis with a constant paper and no noise.
+    rest is the general analysis with a constant paper and no noise. ``counts``: the
+    analysis copy's ``pixel_counts``, when known.
     """
-    lighter = float(np.square(np.clip(small - np.float32(paper), 0.0, None)).sum())
-    darker = float(np.square(np.clip(np.float32(paper) - small, 0.0, None)).sum())
-    # with no departure either way (a blank canvas), ink would contrast with the paper
-    light = lighter > darker if lighter != darker else paper < 0.5
+    light = ink_is_lighter(small, paper, counts)
     if light:
         grey, small, paper = ImageOps.invert(grey), np.float32(1.0) - small, 1.0 - paper
     block = block_size(small.shape)
@@ -232,6 +232,27 @@ def analyse_drawing(grey: Image.Image, small: Array, scale: int, paper: float) -
         reason,
         flat_paper=float(grid[0, 0]),
     )
+
+
+def ink_is_lighter(small: Array, paper: float, counts: Array | None = None) -> bool:
+    """Whether the side of the paper holding more departure from it (the sum of the
+    squared departures) is the lighter one; with none either way (a blank canvas), ink
+    would contrast with the paper.
+
+    Given the grey levels' ``counts`` of ``small`` (its pixels over 255), a side no level
+    is on sums to exactly 0 and needs no sum: a black-on-white canvas has no pixel
+    lighter than its paper, so its ink is dark at once (0.028 ms saved on the page's
+    canvas; the same answer as the sums: tests/vision/test_fast_paths.py).
+    """
+    if counts is not None:
+        present = np.flatnonzero(counts[:256]).astype(np.float32) * np.float32(1 / 255)
+        departures = present - np.float32(paper)  # as ``small``'s values give them
+        lighter_side, darker_side = bool((departures > 0).any()), bool((departures < 0).any())
+        if not (lighter_side and darker_side):
+            return lighter_side if lighter_side or darker_side else paper < 0.5
+    lighter = float(np.square(np.clip(small - np.float32(paper), 0.0, None)).sum())
+    darker = float(np.square(np.clip(np.float32(paper) - small, 0.0, None)).sum())
+    return lighter > darker if lighter != darker else paper < 0.5
 
 
 BLANK = "No digit found: the image is blank."

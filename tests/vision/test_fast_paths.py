@@ -4,7 +4,8 @@ A canvas's paper is one grey level, so the ink analysis keeps that level
 (``InkMap.flat_paper``) and ``InkMap.paper_in`` returns it instead of resampling the
 paper image (``InkMap.resampled_paper``, the plain path and the oracle here). The grey
 levels' counts come from Pillow's histogram (``ink.pixel_counts``) instead of NumPy's
-(``polarity.level_counts``), and a mask the cut reads at the analysis resolution is not
+(``polarity.level_counts``) and tell which side of the paper the ink is on when one side
+holds no pixel (``ink.ink_is_lighter``), and a mask the cut reads at the analysis resolution is not
 resampled (``pipeline._resampled_mask``). Each test runs the pipeline both ways on the
 same drawings and asks for the same 28x28 images, bit for bit, and the same boxes.
 """
@@ -19,7 +20,7 @@ from test_sent_canvas import pad_drawings
 from app.vision import ink as ink_module
 from app.vision import pipeline
 from app.vision.decode import load_image, to_grey
-from app.vision.ink import InkMap, analyse, pixel_counts
+from app.vision.ink import InkMap, analyse, ink_is_lighter, pixel_counts
 from app.vision.pipeline import Prepared, prepare_digit, prepare_number
 from app.vision.polarity import level_counts
 from benchmarks.redraw import pen_alpha, place
@@ -79,6 +80,27 @@ def test_pillow_counts_the_grey_levels_numpy_counts(mnist: MNIST) -> None:
     for image in [every_level, photo, *(to_grey(c) for c in canvases(mnist))]:
         small = np.asarray(image, dtype=np.float32) * np.float32(1 / 255)  # as analyse_at
         assert np.array_equal(pixel_counts(image), level_counts(small))
+
+
+def test_the_inks_side_from_the_counts_is_the_sums_answer(mnist: MNIST) -> None:
+    """Every paper level blank, with one pixel darker, one lighter, and both; and the
+    canvases: the counts' answer is the sums' answer (rounding of each level included)."""
+    images = []
+    for level in range(256):
+        blank = np.full((20, 20), level, np.uint8)
+        images.append(blank)
+        for others in ([level - 1], [level + 1], [level - 1, level + 1], [0, 255]):
+            marked = blank.copy()
+            for i, other in enumerate(o for o in others if 0 <= o <= 255):
+                marked[3 + i, 5] = other
+            images.append(marked)
+    images += [np.asarray(to_grey(canvas)) for canvas in canvases(mnist)]
+    for pixels in images:
+        image = Image.fromarray(pixels, "L")
+        small = np.asarray(image, dtype=np.float32) * np.float32(1 / 255)  # as analyse_at
+        paper = int(np.bincount(pixels.ravel()).argmax()) / 255.0  # as drawing_paper
+        fast = ink_is_lighter(small, paper, pixel_counts(image))
+        assert fast == ink_is_lighter(small, paper), (paper, np.unique(pixels))
 
 
 def test_a_photo_does_not(mnist: MNIST) -> None:
