@@ -67,7 +67,7 @@ VOLUME /data
 #   DIGITS_MODEL           cnn, else mlp   the model used when a request names none
 #   DIGITS_WEIGHTS         -               one weights file instead of the folder
 #   DIGITS_UNSURE_THRESHOLD   0.6          below it an answer is "unsure"
-#   DIGITS_NOT_A_DIGIT_THRESHOLD 0.54      from it, "not_a_digit" (networks with that output)
+#   DIGITS_NOT_A_DIGIT_THRESHOLD 0.49      from it, "not_a_digit" (networks with that output)
 #   DIGITS_MAX_UPLOAD_BYTES   10485760     largest image file
 #   DIGITS_MAX_REQUEST_BYTES  33554432     largest request body
 #   DIGITS_MAX_PIXELS      40000000        largest image (width x height)

@@ -20,7 +20,7 @@ Variable                       Default                Meaning
                                                       models folder; its name is the file's stem.
 ``DIGITS_UNSURE_THRESHOLD``    ``0.6``                A calibrated probability below this gives
                                                       ``"status": "unsure"``.
-``DIGITS_NOT_A_DIGIT_THRESHOLD`` ``0.54``             A "not a digit" probability at or above
+``DIGITS_NOT_A_DIGIT_THRESHOLD`` ``0.49``             A "not a digit" probability at or above
                                                       this gives ``"status": "not_a_digit"``
                                                       (networks with that output only).
 ``DIGITS_MAX_UPLOAD_BYTES``    ``10485760`` (10 MiB)  Largest image file (bytes, after base64
@@ -130,7 +130,7 @@ class Settings:
     weights_path: Path | None = None
     unsure_threshold: float = 0.6
     #: chosen on validation data by ``benchmarks/not_digits.py``
-    not_a_digit_threshold: float = 0.54
+    not_a_digit_threshold: float = 0.49
     max_upload_bytes: int = 10 * 1024 * 1024
     max_request_bytes: int = 32 * 1024 * 1024
     max_pixels: int = 40_000_000

@@ -21,11 +21,11 @@ from model.weights import load
 REPO = Path(__file__).resolve().parents[2]
 COUNT = 60
 NUMBERS = 40
-#: measured on these 60 inputs each (a digit is 1.7 points): the shipped CNN (2026-12-06)
-#: 96.7% transparent, 96.7% white, 98.3% photo_paper; the shipped MLP, trained with real
-#: writers (2026-12-07), 98.3% transparent, 95.0% thin, 95.0% photo_pencil, where the MLP
-#: before it, trained on MNIST alone, read 95.0%, 90.0% and 93.3%. Issue 23's targets (99%
-#: canvases for the CNN, 98% for the MLP) are above them.
+#: measured on these 60 inputs each (a digit is 1.7 points), 2026-12-07: the shipped CNN
+#: 96.7% transparent, 98.3% white, 98.3% photo_paper; the shipped MLP, trained with real
+#: writers, 98.3% transparent, 95.0% thin, 98.3% photo_pencil, where the MLP trained on MNIST
+#: alone read 95.0%, 90.0% and 93.3%. Issue 23's targets (99% canvases for the CNN, 98% for
+#: the MLP) are above some of them.
 FLOORS = {
     ("cnn", "canvas_transparent"): 0.93,
     ("cnn", "canvas_white"): 0.91,
@@ -95,16 +95,17 @@ def test_an_empty_verdict_counts_as_refused() -> None:
 
 
 # -- not a digit: both sides of the trade-off, each refusing network at the default threshold --
-#: measured on these exact samples (2026-12-06, threshold 0.54): weights/cnn.json letters
-#: 85.0% (80), trained kinds from a new seed 95.5% (66), kinds never trained on 76.2% (42),
-#: MNIST test 0.18%, held-out writers' canvases 0.0% (60); weights/mlp-refuse.json 77.5%,
-#: 90.9%, 35.7%, 0.21% and 0.0%
+#: measured on these exact samples at the default threshold 0.49 (2026-12-07): weights/cnn.json
+#: letters 86.2% (80), trained kinds from a new seed 95.5% (66), kinds never trained on 81.0%
+#: (42; the CNN shipped before it, at its threshold 0.54: 76.2%), MNIST test 0.26%, held-out
+#: writers' canvases 0.0% (60); weights/mlp-refuse.json 78.8%, 92.4%, 35.7%, 0.24% and 0.0%.
+#: The MNIST ceiling is issue 24's target, 0.3%.
 REFUSE_FLOORS = {
-    "cnn": {"letters": 0.78, "kinds": 0.9, "heldout_kinds": 0.68},
+    "cnn": {"letters": 0.82, "kinds": 0.9, "heldout_kinds": 0.78},
     "mlp-refuse": {"letters": 0.7, "kinds": 0.85, "heldout_kinds": 0.28},
 }
 FALSE_REFUSAL_CEILINGS = {
-    "cnn": {"mnist_test": 0.0025, "writers": 0.02},
+    "cnn": {"mnist_test": 0.003, "writers": 0.02},
     "mlp-refuse": {"mnist_test": 0.003, "writers": 0.02},
 }
 
