@@ -103,9 +103,13 @@ def second_look(read: Read, images: Array) -> tuple[Array, Array]:
 
 def look_again(read: Read, images: Array) -> Array:
     """``(n, 28, 28)`` -> ``(n, 10)``: the digits' probabilities from every view at once."""
-    seen = views(images)  # (v, n, 28, 28)
-    again, _ = read(seen.reshape(-1, SIZE, SIZE))  # one batch: (v*n, 10)
-    return geometric_mean(again.reshape(len(seen), len(images), -1))
+    return read_views(read, views(images))
+
+
+def read_views(read: Read, seen: Array) -> Array:
+    """``(v, n, 28, 28)`` views -> ``(n, 10)``, read in one batch and combined."""
+    again, _ = read(seen.reshape(-1, SIZE, SIZE))  # (v*n, 10)
+    return geometric_mean(again.reshape(len(seen), seen.shape[1], -1))
 
 
 def looks_twice(network: Network) -> bool:

@@ -32,7 +32,7 @@ from app.service.predictor import Options, Timer, prepare
 from app.service.registry import ServedModel
 from model.explain import Attribution, Explanation, LayerOutput, explain
 from model.layers import Array
-from model.second_look import SECOND_LOOK_BELOW, TURNS, look_again, looks_twice, views
+from model.second_look import SECOND_LOOK_BELOW, TURNS, looks_twice, read_views, views
 
 #: layers that pass their input through unchanged at inference
 UNCHANGED = frozenset({"flatten", "dropout"})
@@ -122,16 +122,16 @@ def second_look_view(model: ServedModel, seen: Explanation, zoom: int = 1) -> Se
     first = seen.probabilities
     if not looks_twice(model.network) or first.max() >= SECOND_LOOK_BELOW:
         return None
-    image = seen.image.reshape(1, 28, 28).astype(np.float32)
-    again = look_again(model.glance, image)[0]
-    tiles = np.stack([pictures.ink(view[0]) for view in views(image)])
+    seen_views = views(seen.image.reshape(1, 28, 28).astype(np.float32))  # (v, 1, 28, 28)
+    again = read_views(model.glance, seen_views)[0]
+    tiles = np.stack([pictures.ink(view[0]) for view in seen_views])
     digit = int(again.argmax())
     turn = max(abs(t) for t in TURNS)
     caption = (
-        f"Unsure at first sight ({_percent(first.max())} on {int(first.argmax())}), the network "
+        f"Unsure at first sight ({float(first.max()):.0%} on {int(first.argmax())}), the network "
         f"looked again: at the image moved one pixel along each diagonal and turned {turn:g} "
         f"degrees either way. The {len(tiles)} views together read {digit}, "
-        f"{_percent(again[digit])} sure: the answer it gives."
+        f"{float(again[digit]):.0%} sure: the answer it gives."
     )
     return SecondLookView(
         digit=digit,
@@ -141,10 +141,6 @@ def second_look_view(model: ServedModel, seen: Explanation, zoom: int = 1) -> Se
         tiles=len(tiles),
         caption=caption,
     )
-
-
-def _percent(p: float | np.floating) -> str:
-    return f"{100 * float(p):.0f}%"
 
 
 def layer_views(layers: list[LayerOutput], zoom: int = 1) -> list[LayerView]:
