@@ -33,6 +33,9 @@ import numpy as np
 from model.mnist import DataError, read_file_bytes, verify_sha256
 
 FILE = "strokes.jsonl"
+#: each data set's setting (an environment variable) and its folder's name
+PENDIGITS_SETTING, PENDIGITS_FOLDER = "DIGITS_PENDIGITS_DIR", "pendigits-train"
+UJI_SETTING, UJI_FOLDER = "DIGITS_UJI_DIR", "uji-letters"
 
 PENDIGITS_SHA256 = "896c63c6776b11a766ffc3db0c0f6b9b3a38d85388d7667073314d6e099a83d4"
 UJI_SHA256 = "a5c0a70451752701a92529c9cbb4379f8bc724f8ad105ea871983f05ce90a04c"
@@ -67,11 +70,16 @@ def _default_dir(env: str, name: str) -> Path:
 
 
 def default_pendigits_dir() -> Path:
-    return _default_dir("DIGITS_PENDIGITS_DIR", "pendigits-train")
+    return _default_dir(PENDIGITS_SETTING, PENDIGITS_FOLDER)
 
 
 def default_uji_dir() -> Path:
-    return _default_dir("DIGITS_UJI_DIR", "uji-letters")
+    return _default_dir(UJI_SETTING, UJI_FOLDER)
+
+
+def stroke_file(folder: Path) -> Path | None:
+    """The data set's file in ``folder``, gzip-compressed or not; None if neither is there."""
+    return next((p for p in (folder / f"{FILE}.gz", folder / FILE) if p.is_file()), None)
 
 
 def parse_lines(data: bytes, name: str, label_key: str) -> list[StrokeSample]:
@@ -94,15 +102,15 @@ def parse_lines(data: bytes, name: str, label_key: str) -> list[StrokeSample]:
 
 
 def _load(folder: Path, sha256: str, label_key: str, verify: bool) -> list[StrokeSample]:
-    for path in (folder / f"{FILE}.gz", folder / FILE):
-        if path.is_file():
-            data = read_file_bytes(path)
-            if verify:
-                verify_sha256(data, str(path), sha256)
-            return parse_lines(data, str(path), label_key)
-    raise DataError(
-        f"{FILE}(.gz) not found in {folder}; set the folder or run `digits data download`"
-    )
+    path = stroke_file(folder)
+    if path is None:
+        raise DataError(
+            f"{FILE}(.gz) not found in {folder}; set the folder or run `digits data download`"
+        )
+    data = read_file_bytes(path)
+    if verify:
+        verify_sha256(data, str(path), sha256)
+    return parse_lines(data, str(path), label_key)
 
 
 def load_pendigits(folder: Path | None = None, verify: bool = True) -> list[StrokeSample]:

@@ -41,7 +41,16 @@ import httpx
 from model.download import Log, write_atomically
 from model.lzw import MAGIC, decompress
 from model.mnist import DataError, read_file_bytes, verify_sha256
-from model.strokedata import FILE, PENDIGITS_SHA256, UJI_SHA256
+from model.strokedata import (
+    FILE,
+    PENDIGITS_FOLDER,
+    PENDIGITS_SETTING,
+    PENDIGITS_SHA256,
+    UJI_FOLDER,
+    UJI_SETTING,
+    UJI_SHA256,
+    stroke_file,
+)
 from model.unipen import Segment, read_unipen
 
 PENDIGITS_MIRRORS = (
@@ -134,11 +143,11 @@ def uji_rows(originals: Originals) -> list[dict[str, object]]:
 
 
 PENDIGITS = StrokeSource(
-    "pendigits", "pendigits-train", "DIGITS_PENDIGITS_DIR", PENDIGITS_MIRRORS,
+    "pendigits", PENDIGITS_FOLDER, PENDIGITS_SETTING, PENDIGITS_MIRRORS,
     (PENDIGITS_ORIGINAL,), PENDIGITS_SHA256, pendigits_rows,
 )  # fmt: skip
 UJI = StrokeSource(
-    "uji-letters", "uji-letters", "DIGITS_UJI_DIR", UJI_MIRRORS, UJI_ORIGINALS, UJI_SHA256, uji_rows
+    "uji-letters", UJI_FOLDER, UJI_SETTING, UJI_MIRRORS, UJI_ORIGINALS, UJI_SHA256, uji_rows
 )
 SOURCES = {source.name: source for source in (PENDIGITS, UJI)}
 
@@ -228,14 +237,14 @@ def by_hand(source: StrokeSource, target: Path) -> str:
 
 
 def _verified(folder: Path, sha256: str) -> bool:
-    for path in (folder / f"{FILE}.gz", folder / FILE):
-        if path.is_file():
-            try:
-                verify_sha256(read_file_bytes(path), str(path), sha256)
-            except (OSError, DataError):
-                return False
-            return True
-    return False
+    path = stroke_file(folder)
+    if path is None:
+        return False
+    try:
+        verify_sha256(read_file_bytes(path), str(path), sha256)
+    except (OSError, DataError):
+        return False
+    return True
 
 
 def _fetch(client: httpx.Client, url: str, names: Sequence[str]) -> Originals:
