@@ -63,8 +63,11 @@ def explain_image(model: ServedModel, request: ExplainRequest, options: Options)
     with timer.stage("pictures"):
         digits = [
             digit_inside(
-                seen, request.zoom, [int(v) for v in piece.box] if request.number else None
-            ).model_copy(update={"second_look": second_look_view(model, seen, request.zoom)})
+                seen,
+                request.zoom,
+                [int(v) for v in piece.box] if request.number else None,
+                second_look_view(model, seen, request.zoom),
+            )
             for seen, piece in zip(found, pieces, strict=True)
         ]
     return ExplainResponse(
@@ -72,8 +75,13 @@ def explain_image(model: ServedModel, request: ExplainRequest, options: Options)
     )
 
 
-def digit_inside(seen: Explanation, zoom: int = 1, box: list[int] | None = None) -> DigitInside:
-    """One explained digit as pictures, numbers and captions."""
+def digit_inside(
+    seen: Explanation,
+    zoom: int = 1,
+    box: list[int] | None = None,
+    second_look: SecondLookView | None = None,
+) -> DigitInside:
+    """One explained digit as pictures, numbers and captions (and its second look, if any)."""
     answer, runner_up = seen.answer, seen.runner_up
     versus = Attribution(
         answer.digit,
@@ -113,6 +121,7 @@ def digit_inside(seen: Explanation, zoom: int = 1, box: list[int] | None = None)
             "blue ones the other way round.",
             zoom,
         ),
+        second_look=second_look,
     )
 
 
