@@ -11,7 +11,10 @@ letters written like digits), half generated shapes, symbols and scribbles
 (``model.negatives.TRAIN_KINDS``), a share ``doodles`` of those random doodles
 (``model.negatives.OPEN_KINDS``: marks in no listed arrangement) and a share
 ``turned`` of training writers' digits turned into none (``model.negatives.turned_digit``:
-a 3 in a mirror, a 7 upside down). The rest of the
+a 3 in a mirror, a 7 upside down). A share ``hands`` of the real writers' strokes,
+digits and letters alike, is redrawn in another hand first (``model.hands``: another
+lean, width and placing of the strokes), so the network learns the characters more
+than these writers' habits. The rest of the
 augmentation (rotation, elastic wobble, thickness) then applies to all of them alike.
 
 Every choice comes from the training run's one generator, so a seed still gives
@@ -25,6 +28,7 @@ from functools import cached_property
 
 import numpy as np
 
+from model.hands import some_in_another_hand
 from model.negatives import OPEN_KINDS, TRAIN_KINDS, TURNABLE, Strokes, draw, turned_digit
 from model.network import NOT_A_DIGIT_INDEX
 from model.render import render_batch
@@ -88,9 +92,11 @@ def non_digits(
     rng: np.random.Generator,
     doodles: float = 0.0,
     turned: float = 0.0,
+    hands: float = 0.0,
 ) -> Array:
     """``count`` rendered non-digits: letters, generated kinds, (a share) doodles and
-    (a share) turned digits."""
+    (a share) turned digits; a share ``hands`` of the letters and turned digits in
+    another hand."""
     from_letters = rng.random(count) < (LETTER_SHARE if sources.letters else 0.0)
     letter_picks = rng.integers(0, max(1, len(sources.letters)), count)
     kind_picks = rng.integers(0, len(KIND_NAMES), count)
@@ -109,9 +115,17 @@ def non_digits(
     def one(i: int) -> Strokes:
         if (turn := turns[i]) is not None:
             return turned_digit(turn.strokes, turn.label, rng)
-        return sources.letters[letter_picks[i]].strokes if from_letters[i] else draw(names[i], rng)
+        if from_letters[i]:
+            return sources.letters[letter_picks[i]].strokes
+        return draw(names[i], rng)
 
-    return render_batch([one(i) for i in range(count)], rng)
+    characters = [one(i) for i in range(count)]
+    if hands > 0:  # no draw at all without it: older recipes stay bit for bit
+        written = [i for i in range(count) if from_letters[i] or turns[i] is not None]
+        redrawn = some_in_another_hand([characters[i] for i in written], hands, rng)
+        for i, strokes in zip(written, redrawn, strict=True):
+            characters[i] = strokes
+    return render_batch(characters, rng)
 
 
 def mix_batch(
@@ -123,6 +137,7 @@ def mix_batch(
     rng: np.random.Generator,
     doodles: float = 0.0,
     turned: float = 0.0,
+    hands: float = 0.0,
 ) -> tuple[Array, Array]:
     """A copy of the batch with some images replaced by real writers and non-digits."""
     x, y = x.copy(), y.copy()
@@ -131,9 +146,12 @@ def mix_batch(
     negative = (draw_share >= real_writers) & (draw_share < real_writers + not_digit)
     if real.any():
         picks = rng.integers(0, len(sources.digits), int(real.sum()))
-        x[real] = render_batch([sources.digits[i].strokes for i in picks], rng)
+        written = [sources.digits[i].strokes for i in picks]
+        if hands > 0:  # no draw at all without it: older recipes stay bit for bit
+            written = some_in_another_hand(written, hands, rng)
+        x[real] = render_batch(written, rng)
         y[real] = sources.digit_labels[picks]
     if negative.any():
-        x[negative] = non_digits(int(negative.sum()), sources, rng, doodles, turned)
+        x[negative] = non_digits(int(negative.sum()), sources, rng, doodles, turned, hands)
         y[negative] = NOT_A_DIGIT_INDEX
     return x, y

@@ -203,6 +203,7 @@ def run_epoch(
                 rng,
                 config.doodles,
                 config.turned_digits,
+                config.new_hands,
             )
         if config.pen_redraw > 0:
             x = pen_redraw(x, rng, config.pen_redraw)
