@@ -23,6 +23,7 @@ the same weights bit for bit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -119,7 +120,7 @@ def non_digits(
             return sources.letters[letter_picks[i]].strokes
         return draw(names[i], rng)
 
-    characters = [one(i) for i in range(count)]
+    characters: list[Sequence[Array]] = [one(i) for i in range(count)]
     if hands > 0:  # no draw at all without it: older recipes stay bit for bit
         written = [i for i in range(count) if from_letters[i] or turns[i] is not None]
         redrawn = some_in_another_hand([characters[i] for i in written], hands, rng)
