@@ -8,7 +8,9 @@ in the wrong valley, or no cut is made and two digits are read as one. So for a
 group that may hold several digits the network is asked:
 
 1. the candidate cuts are the columns at the bottom of the group's ink valleys
-   (local minima of its column ink profile) and the geometric cuts;
+   (local minima of its column ink profile) and the geometric cuts; a cut crosses
+   at most two strokes and leaves no loop in facing halves, unless the group is so
+   wide it must hold several digits (then they may overlap, and up to four);
 2. every stretch between two candidate cuts that could be one digit (not a
    sliver, not much wider than a digit, holding a stroke nearly as tall as the
    group) is cut out as the network sees it, and all are read in one batch;
@@ -38,6 +40,7 @@ import numpy as np
 from app.vision.boxes import mask_box
 from app.vision.components import Region
 from app.vision.numbers import (
+    SURELY_SEVERAL,
     NumberLayout,
     halves_of_loop,
     pieces_in,
@@ -64,6 +67,10 @@ DEPTH_REACH = 0.4
 #: A cut crosses at most this many strokes: where digits touch, or one digit's stroke
 #: runs into the next; more is through a digit (both sides of a 0, a 9's loop and stem).
 CUT_RUNS = 2
+#: A group this many typical digit widths wide holds several digits whatever its cuts; where
+#: they overlap (a 0 leaning into the 5 beside it) every cut between them crosses three or
+#: four strokes, so there a cut may cross this many, and the reading decides.
+WIDE_CUT_RUNS = 4
 #: A piece is at least this share of the group's height wide (a 1 with its slant) ...
 PIECE_MIN_WIDTH = 0.1
 #: ... and at most this many typical digit widths (wider: two digits, unless nothing cuts).
@@ -139,20 +146,25 @@ def candidate_cuts(
     x0, y0, x1, y1 = box
     narrow = max(2.0, PIECE_MIN_WIDTH * (y1 - y0))
     budget = max(2, round(CUTS_PER_DIGIT * (x1 - x0) / max(width, 1.0)))
+    runs = WIDE_CUT_RUNS if x1 - x0 >= SURELY_SEVERAL * width else CUT_RUNS
     chosen = list(known)
     for column in valley_columns(mask, box, stroke):
         if len(chosen) >= budget + len(known):
             break
         away = column - x0 >= narrow and x1 - column >= narrow
-        if away and all(abs(column - c) >= narrow for c in chosen) and cuttable(mask, box, column):
+        spaced = all(abs(column - c) >= narrow for c in chosen)
+        if away and spaced and cuttable(mask, box, column, runs):
             chosen.append(column)
     return sorted(set(chosen))
 
 
-def cuttable(mask: Array, box: Box, column: int) -> bool:
-    """Whether a cut down ``column`` could separate two digits."""
+def cuttable(mask: Array, box: Box, column: int, runs: int = CUT_RUNS) -> bool:
+    """Whether a cut down ``column``, crossing at most ``runs`` strokes, could separate
+    two digits."""
     crossed = runs_in(mask[box[1] : box[3], column])
-    return crossed <= CUT_RUNS and not halves_of_loop(mask, column)
+    if runs > CUT_RUNS:
+        return crossed <= runs
+    return crossed <= runs and not halves_of_loop(mask, column)
 
 
 def stretches_of(

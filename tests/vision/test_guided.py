@@ -67,6 +67,22 @@ def test_a_piece_wider_than_two_digits_pays_for_it() -> None:
     assert guided.best_cuts([0, 10, 30], scores, width=30)[0] == []  # 30 is one digit
 
 
+def test_only_a_group_surely_several_digits_wide_is_cut_through_three_strokes() -> None:
+    """Digits that overlap (a 0 leaning into the 5 beside it) leave no column crossing
+    fewer than three strokes between them; a group that must hold several digits may
+    be cut there, and the reading decides; a narrower one never is."""
+    mask = np.zeros((100, 200), bool)
+    for y in (10, 48, 86):  # every column between the two posts crosses three bars
+        mask[y : y + 4, :] = True
+    mask[:, :6] = mask[:, 194:] = True
+    box = (0, 0, 200, 100)
+    assert guided.runs_in(mask[:, 100]) == 3
+    surely_several = 200 / guided.SURELY_SEVERAL
+    cuts = guided.candidate_cuts(mask, box, width=surely_several, stroke=4, known=[])
+    assert cuts and all(20 <= c <= 180 for c in cuts)
+    assert guided.candidate_cuts(mask, box, width=surely_several + 1, stroke=4, known=[]) == []
+
+
 def test_digits_standing_apart_are_not_sent_to_the_network() -> None:
     calls: list[int] = []
 
