@@ -11,7 +11,9 @@ letters written like digits), half generated shapes, symbols and scribbles
 (``model.negatives.TRAIN_KINDS``), a share ``doodles`` of those random doodles
 (``model.negatives.OPEN_KINDS``: marks in no listed arrangement) and a share
 ``turned`` of training writers' digits turned into none (``model.negatives.turned_digit``:
-a 3 in a mirror, a 7 upside down). A share ``hands`` of the real writers' strokes,
+a 3 in a mirror, a 7 upside down) and a share ``pairs`` of two training writers' digits
+side by side, touching or nearly (``model.negatives.side_by_side``: two digits are
+not one). A share ``hands`` of the real writers' strokes,
 digits and letters alike, is redrawn in another hand first (``model.hands``: another
 lean, width and placing of the strokes), so the network learns the characters more
 than these writers' habits. The rest of the
@@ -30,7 +32,17 @@ from functools import cached_property
 import numpy as np
 
 from model.hands import some_in_another_hand
-from model.negatives import OPEN_KINDS, TRAIN_KINDS, TURNABLE, Strokes, draw, turned_digit
+from model.negatives import (
+    OPEN_KINDS,
+    PAIR_DRIFT,
+    PAIR_GAP,
+    TRAIN_KINDS,
+    TURNABLE,
+    Strokes,
+    draw,
+    side_by_side,
+    turned_digit,
+)
 from model.network import NOT_A_DIGIT_INDEX
 from model.render import render_batch
 from model.strokedata import (
@@ -47,6 +59,7 @@ from model.strokedata import (
 
 Array = np.ndarray
 LETTER_SHARE = 0.5  # of the non-digits: real letters; the rest generated shapes
+LONE_DIGITS = frozenset("1")  # never one of a pair of digits taught as "not a digit"
 KIND_NAMES = tuple(TRAIN_KINDS)
 (DOODLE,) = OPEN_KINDS
 
@@ -63,6 +76,12 @@ class MixSources:
     def turnable(self) -> list[StrokeSample]:
         """The digits some turn leaves no digit (``model.negatives.TURNABLE``)."""
         return [s for s in self.digits if s.label in TURNABLE]
+
+    @cached_property
+    def pairable(self) -> list[StrokeSample]:
+        """The digits two of which side by side are surely no digit: not a 1, which,
+        narrow, can hide inside its neighbour (a 1 over a 4's open side is a 4)."""
+        return [s for s in self.digits if s.label not in LONE_DIGITS]
 
     def record(self) -> dict[str, object]:
         """What the weights file's training record says about them."""
@@ -94,10 +113,11 @@ def non_digits(
     doodles: float = 0.0,
     turned: float = 0.0,
     hands: float = 0.0,
+    pairs: float = 0.0,
 ) -> Array:
-    """``count`` rendered non-digits: letters, generated kinds, (a share) doodles and
-    (a share) turned digits; a share ``hands`` of the letters and turned digits in
-    another hand."""
+    """``count`` rendered non-digits: letters, generated kinds, (a share) doodles, (a
+    share) turned digits and (a share) two digits side by side; a share ``hands`` of the
+    letters, turned digits and pairs in another hand."""
     from_letters = rng.random(count) < (LETTER_SHARE if sources.letters else 0.0)
     letter_picks = rng.integers(0, max(1, len(sources.letters)), count)
     kind_picks = rng.integers(0, len(KIND_NAMES), count)
@@ -112,8 +132,18 @@ def non_digits(
         picks = rng.integers(0, len(turnable), count)
         chosen = rng.random(count) < turned
         turns = [turnable[p] if t else None for p, t in zip(picks, chosen, strict=True)]
+    paired = np.zeros(count, bool)
+    if pairs > 0:  # no draw at all without pairs: older recipes stay bit for bit
+        paired = rng.random(count) < pairs
+        pairable = sources.pairable
+        both = rng.integers(0, len(pairable), (count, 2))
+        gaps = rng.uniform(*PAIR_GAP, count)
+        drifts = rng.uniform(-PAIR_DRIFT, PAIR_DRIFT, count)
 
     def one(i: int) -> Strokes:
+        if paired[i]:
+            left, right = (pairable[k].strokes for k in both[i])
+            return side_by_side(left, right, float(gaps[i]), float(drifts[i]))
         if (turn := turns[i]) is not None:
             return turned_digit(turn.strokes, turn.label, rng)
         if from_letters[i]:
@@ -122,7 +152,7 @@ def non_digits(
 
     characters: list[Sequence[Array]] = [one(i) for i in range(count)]
     if hands > 0:  # no draw at all without it: older recipes stay bit for bit
-        written = [i for i in range(count) if from_letters[i] or turns[i] is not None]
+        written = [i for i in range(count) if from_letters[i] or turns[i] is not None or paired[i]]
         redrawn = some_in_another_hand([characters[i] for i in written], hands, rng)
         for i, strokes in zip(written, redrawn, strict=True):
             characters[i] = strokes
@@ -139,6 +169,7 @@ def mix_batch(
     doodles: float = 0.0,
     turned: float = 0.0,
     hands: float = 0.0,
+    pairs: float = 0.0,
 ) -> tuple[Array, Array]:
     """A copy of the batch with some images replaced by real writers and non-digits."""
     x, y = x.copy(), y.copy()
@@ -153,6 +184,6 @@ def mix_batch(
         x[real] = render_batch(written, rng)
         y[real] = sources.digit_labels[picks]
     if negative.any():
-        x[negative] = non_digits(int(negative.sum()), sources, rng, doodles, turned, hands)
+        x[negative] = non_digits(int(negative.sum()), sources, rng, doodles, turned, hands, pairs)
         y[negative] = NOT_A_DIGIT_INDEX
     return x, y

@@ -289,6 +289,34 @@ def turned_digit(strokes: Sequence[Array], label: str, rng: np.random.Generator)
     return turned(strokes, choices[int(rng.integers(len(choices)))])
 
 
+# -- two digits where one should be ---------------------------------------------------
+#: Space between a pair's digits, as a share of their height: overlapping to tight, the
+#: pairs a number's cut may leave whole, or a single-digit pad may be given.
+PAIR_GAP = (-0.08, 0.1)
+#: How far the second digit may sit above or below the first, as a share of the height.
+PAIR_DRIFT = 0.08
+
+
+def side_by_side(
+    left: Sequence[Array], right: Sequence[Array], gap: float, drift: float
+) -> Strokes:
+    """Two characters written one after the other at the same height, ``gap`` (a share of
+    the height; below 0 they overlap) apart, the second ``drift`` of the height lower.
+
+    Two digits are not one: a network that reads a squeezed pair as a confident digit
+    lets a number's cut keep them whole.
+    """
+    placed = []
+    for strokes in (left, right):
+        points = np.concatenate([np.asarray(s, np.float32).reshape(-1, 2) for s in strokes])
+        low, high = points.min(axis=0), points.max(axis=0)
+        scale = np.float32(1.0 / max(float(high[1] - low[1]), 1e-3))
+        placed.append([(np.asarray(s, np.float32).reshape(-1, 2) - low) * scale for s in strokes])
+    first_right = max(float(s[:, 0].max()) for s in placed[0])
+    shift = np.array([first_right + gap, drift], np.float32)
+    return [*placed[0], *(s + shift for s in placed[1])]
+
+
 def handdrawn(strokes: Strokes, rng: np.random.Generator) -> Strokes:
     """A random rotation and aspect, and a hand's wobble on every point."""
     angle = math.radians(rng.uniform(-MAX_TILT, MAX_TILT))

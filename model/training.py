@@ -204,6 +204,7 @@ def run_epoch(
                 config.doodles,
                 config.turned_digits,
                 config.new_hands,
+                config.digit_pairs,
             )
         if config.pen_redraw > 0:
             x = pen_redraw(x, rng, config.pen_redraw)
@@ -227,8 +228,10 @@ def mix_sources(config: TrainConfig) -> MixSources | None:
     """The real writers' strokes and the letters, loaded only when the recipe mixes them."""
     if config.real_writers <= 0 and config.not_digit <= 0:
         return None
-    turning = config.not_digit > 0 and config.turned_digits > 0
-    return load_sources(config.real_writers > 0 or turning, config.not_digit > 0)
+    digits_as_negatives = config.not_digit > 0 and (
+        config.turned_digits > 0 or config.digit_pairs > 0
+    )
+    return load_sources(config.real_writers > 0 or digits_as_negatives, config.not_digit > 0)
 
 
 def validation_loss(network: Network, x: Array, y: Array) -> float:

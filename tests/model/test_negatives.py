@@ -1,4 +1,5 @@
-"""Digits turned into no digit: the page turns, the table of safe turns, and the mixing."""
+"""Digits made into no digit: turned (the page turns, the table of safe turns), two side by
+side, and the mixing that draws them."""
 
 from __future__ import annotations
 
@@ -6,7 +7,16 @@ import numpy as np
 import pytest
 
 from model.mixing import MixSources, load_sources, non_digits
-from model.negatives import TRAIN_KINDS, TURNABLE, TURNS, turned, turned_digit
+from model.negatives import (
+    PAIR_DRIFT,
+    PAIR_GAP,
+    TRAIN_KINDS,
+    TURNABLE,
+    TURNS,
+    side_by_side,
+    turned,
+    turned_digit,
+)
 from model.render import render_batch
 
 # an "L": a stroke down and one to the right (y grows downward)
@@ -74,3 +84,41 @@ def test_only_digits_with_a_safe_turn_are_turned(sources: MixSources) -> None:
     left_out = [s for s in sources.digits if s.label not in TURNABLE]
     assert len(sources.turnable) + len(left_out) == len(sources.digits)
     assert {s.label for s in left_out} == {"0", "2", "5", "6"}
+
+
+def test_a_pair_stands_side_by_side_at_one_height() -> None:
+    seven = [np.array([[0, 0], [4, 0], [2, 8]], np.float32)]  # 4 wide, 8 tall
+    bar_and_stem = [
+        np.array([[10, 10], [12, 10]], np.float32),
+        np.array([[11, 10], [11, 14]], np.float32),
+    ]
+    pair = side_by_side(seven, bar_and_stem, gap=0.25, drift=0.1)
+    assert len(pair) == 3
+    assert np.allclose(pair[0], [[0, 0], [0.5, 0], [0.25, 1]])  # height 1, top-left at 0
+    # the second starts a quarter of the height after the first ends, a tenth lower
+    assert np.allclose(pair[1], [[0.75, 0.1], [1.25, 0.1]])
+    assert np.allclose(pair[2], [[1.0, 0.1], [1.0, 1.1]])
+    overlapping = side_by_side(seven, bar_and_stem, gap=-0.05, drift=0.0)
+    assert np.isclose(overlapping[1][:, 0].min(), 0.45)
+
+
+def test_pairs_join_the_non_digits_only_when_asked(sources: MixSources) -> None:
+    count = 24
+    plain = non_digits(count, sources, np.random.default_rng(0), turned=0.5)
+    again = non_digits(count, sources, np.random.default_rng(0), turned=0.5, pairs=0.0)
+    assert np.array_equal(plain, again)
+    paired = non_digits(count, sources, np.random.default_rng(0), turned=0.5, pairs=1.0)
+    # the oracle: the same draws, in the same order, made by hand
+    rng = np.random.default_rng(0)
+    rng.random(count), rng.integers(0, 1, count), rng.integers(0, len(TRAIN_KINDS), count)
+    rng.integers(0, len(sources.turnable), count), rng.random(count)
+    assert (rng.random(count) < 1.0).all()
+    both = rng.integers(0, len(sources.pairable), (count, 2))
+    gaps, drifts = rng.uniform(*PAIR_GAP, count), rng.uniform(-PAIR_DRIFT, PAIR_DRIFT, count)
+    strokes = [
+        side_by_side(sources.pairable[a].strokes, sources.pairable[b].strokes, g, d)
+        for (a, b), g, d in zip(both, gaps, drifts, strict=True)
+    ]
+    assert np.array_equal(paired, render_batch(strokes, rng))
+    assert "1" not in {s.label for s in sources.pairable}
+    assert len(sources.pairable) > 0.8 * len(sources.digits)
