@@ -56,6 +56,7 @@ class TrainConfig:
     slashed_zeros: float = 0.0  # share of zeros given a slash (with styles)
     doodles: float = 0.0  # share of the generated non-digits that are random doodles
     turned_digits: float = 0.0  # share of the non-digits that are real digits turned into none
+    letter_shapes: float = 0.0  # share of the non-digits that are letters drawn from templates
     digit_pairs: float = 0.0  # share of the non-digits that are two real digits side by side
     new_hands: float = 0.0  # share of real writers' strokes redrawn in another hand (hands.py)
     init_from: str = ""  # weights file to start from (same layers; a 10-output file may grow 11)

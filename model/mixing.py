@@ -2,25 +2,30 @@
 
 MNIST's writers are one population; people using the service are another (open
 4s, hooked 9s, flagged 1s, slashed 0s...). ``mix_batch`` replaces a random share
-of each batch (``real_writers``) with digits of the pendigits *training* writers
-(``model.strokedata``: the held-out writers are never loaded here), each drawn
-with a random pen and size (``model.render``), and, when the network has a "not a
-digit" output, another share (``not_digit``) with non-digits labelled 10: half
-real handwritten letters from the uji-letters training writers (minus the
+of each batch (``MixRecipe.real_writers``) with digits of the pendigits *training*
+writers (``model.strokedata``: the held-out writers are never loaded here), each
+drawn with a random pen and size (``model.render``), and, when the network has a
+"not a digit" output, another share (``not_digit``) with non-digits labelled 10:
+half real handwritten letters from the uji-letters training writers (minus the
 letters written like digits), half generated shapes, symbols and scribbles
-(``model.negatives.TRAIN_KINDS``), a share ``doodles`` of those random doodles
-(``model.negatives.OPEN_KINDS``: marks in no listed arrangement) and a share
-``turned`` of training writers' digits turned into none (``model.negatives.turned_digit``:
-a 3 in a mirror, a 7 upside down) and a share ``pairs`` of two training writers' digits
-side by side, touching or nearly (``model.negatives.side_by_side``: two digits are
-not one). A share ``hands`` of the real writers' strokes,
-digits and letters alike, is redrawn in another hand first (``model.hands``: another
-lean, width and placing of the strokes), so the network learns the characters more
-than these writers' habits. The rest of the
-augmentation (rotation, elastic wobble, thickness) then applies to all of them alike.
+(``model.negatives.TRAIN_KINDS``). Of those, as the recipe asks:
+
+- ``doodles``: random doodles instead of the listed shapes
+  (``model.negatives.OPEN_KINDS``: marks in no listed arrangement);
+- ``turned``: training writers' digits turned into none
+  (``model.negatives.turned_digit``: a 3 in a mirror, a 7 upside down);
+- ``pairs``: two training writers' digits side by side, touching or nearly
+  (``model.negatives.side_by_side``: two digits are not one);
+- ``letter_shapes``: letters drawn from templates (``model.letter_shapes``: the
+  plain letters 8 writers do not all show).
+
+A share ``hands`` of the real writers' strokes, digits and letters alike, is
+redrawn in another hand first (``model.hands``: another lean, width and placing of
+the strokes). The rest of the augmentation (rotation, elastic wobble, thickness)
+then applies to all of them alike.
 
 Every choice comes from the training run's one generator, so a seed still gives
-the same weights bit for bit.
+the same weights bit for bit; a share of 0 draws nothing, so older recipes do too.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from functools import cached_property
 import numpy as np
 
 from model.hands import some_in_another_hand
+from model.letter_shapes import NAMES as LETTER_NAMES
+from model.letter_shapes import draw_letter
 from model.negatives import (
     OPEN_KINDS,
     PAIR_DRIFT,
@@ -106,39 +113,50 @@ def load_sources(need_digits: bool, need_letters: bool) -> MixSources:
     return MixSources(digits, labels, letters)
 
 
+@dataclass(frozen=True)
+class MixRecipe:
+    """What a batch mixes in, each a share (0: none, and no random draw for it, so older
+    recipes stay bit for bit)."""
+
+    real_writers: float = 0.0  # of each batch: training writers' digits
+    not_digit: float = 0.0  # of each batch: non-digits, labelled 10
+    doodles: float = 0.0  # of the generated non-digits: random doodles
+    turned: float = 0.0  # of the non-digits: digits turned into none
+    pairs: float = 0.0  # of the non-digits: two digits side by side
+    letter_shapes: float = 0.0  # of the non-digits: letters drawn from templates
+    hands: float = 0.0  # of the real writers' strokes: redrawn in another hand
+
+
 def non_digits(
-    count: int,
-    sources: MixSources,
-    rng: np.random.Generator,
-    doodles: float = 0.0,
-    turned: float = 0.0,
-    hands: float = 0.0,
-    pairs: float = 0.0,
+    count: int, sources: MixSources, rng: np.random.Generator, recipe: MixRecipe = MixRecipe()
 ) -> Array:
-    """``count`` rendered non-digits: letters, generated kinds, (a share) doodles, (a
-    share) turned digits and (a share) two digits side by side; a share ``hands`` of the
-    letters, turned digits and pairs in another hand."""
+    """``count`` rendered non-digits: real letters and generated kinds, and the shares
+    ``recipe`` asks for of doodles, turned digits, pairs and letters from templates; a
+    share ``recipe.hands`` of the real writers' strokes among them in another hand."""
     from_letters = rng.random(count) < (LETTER_SHARE if sources.letters else 0.0)
     letter_picks = rng.integers(0, max(1, len(sources.letters)), count)
     kind_picks = rng.integers(0, len(KIND_NAMES), count)
     names = [KIND_NAMES[k] for k in kind_picks]
-    if doodles > 0:  # no draw at all without doodles: older recipes stay bit for bit
-        names = [
-            DOODLE if d else n for n, d in zip(names, rng.random(count) < doodles, strict=True)
-        ]
+    if recipe.doodles > 0:
+        doodled = rng.random(count) < recipe.doodles
+        names = [DOODLE if d else n for n, d in zip(names, doodled, strict=True)]
     turns: list[StrokeSample | None] = [None] * count
-    if turned > 0:  # no draw at all without turned digits: older recipes stay bit for bit
+    if recipe.turned > 0:
         turnable = sources.turnable
         picks = rng.integers(0, len(turnable), count)
-        chosen = rng.random(count) < turned
+        chosen = rng.random(count) < recipe.turned
         turns = [turnable[p] if t else None for p, t in zip(picks, chosen, strict=True)]
     paired = np.zeros(count, bool)
-    if pairs > 0:  # no draw at all without pairs: older recipes stay bit for bit
-        paired = rng.random(count) < pairs
+    if recipe.pairs > 0:
+        paired = rng.random(count) < recipe.pairs
         pairable = sources.pairable
         both = rng.integers(0, len(pairable), (count, 2))
         gaps = rng.uniform(*PAIR_GAP, count)
         drifts = rng.uniform(-PAIR_DRIFT, PAIR_DRIFT, count)
+    shaped = np.zeros(count, bool)
+    if recipe.letter_shapes > 0:
+        shaped = rng.random(count) < recipe.letter_shapes
+        shape_picks = rng.integers(0, len(LETTER_NAMES), count)
 
     def one(i: int) -> Strokes:
         if paired[i]:
@@ -146,44 +164,42 @@ def non_digits(
             return side_by_side(left, right, float(gaps[i]), float(drifts[i]))
         if (turn := turns[i]) is not None:
             return turned_digit(turn.strokes, turn.label, rng)
+        if shaped[i]:
+            return draw_letter(LETTER_NAMES[shape_picks[i]], rng)
         if from_letters[i]:
             return sources.letters[letter_picks[i]].strokes
         return draw(names[i], rng)
 
     characters: list[Sequence[Array]] = [one(i) for i in range(count)]
-    if hands > 0:  # no draw at all without it: older recipes stay bit for bit
-        written = [i for i in range(count) if from_letters[i] or turns[i] is not None or paired[i]]
-        redrawn = some_in_another_hand([characters[i] for i in written], hands, rng)
+    if recipe.hands > 0:
+        written = [
+            i
+            for i in range(count)
+            if paired[i] or turns[i] is not None or (from_letters[i] and not shaped[i])
+        ]
+        redrawn = some_in_another_hand([characters[i] for i in written], recipe.hands, rng)
         for i, strokes in zip(written, redrawn, strict=True):
             characters[i] = strokes
     return render_batch(characters, rng)
 
 
 def mix_batch(
-    x: Array,
-    y: Array,
-    sources: MixSources,
-    real_writers: float,
-    not_digit: float,
-    rng: np.random.Generator,
-    doodles: float = 0.0,
-    turned: float = 0.0,
-    hands: float = 0.0,
-    pairs: float = 0.0,
+    x: Array, y: Array, sources: MixSources, recipe: MixRecipe, rng: np.random.Generator
 ) -> tuple[Array, Array]:
     """A copy of the batch with some images replaced by real writers and non-digits."""
     x, y = x.copy(), y.copy()
     draw_share = rng.random(len(y))
-    real = draw_share < real_writers if sources.digits else np.zeros(len(y), bool)
-    negative = (draw_share >= real_writers) & (draw_share < real_writers + not_digit)
+    real_share = recipe.real_writers
+    real = draw_share < real_share if sources.digits else np.zeros(len(y), bool)
+    negative = (draw_share >= real_share) & (draw_share < real_share + recipe.not_digit)
     if real.any():
         picks = rng.integers(0, len(sources.digits), int(real.sum()))
         written = [sources.digits[i].strokes for i in picks]
-        if hands > 0:  # no draw at all without it: older recipes stay bit for bit
-            written = some_in_another_hand(written, hands, rng)
+        if recipe.hands > 0:
+            written = some_in_another_hand(written, recipe.hands, rng)
         x[real] = render_batch(written, rng)
         y[real] = sources.digit_labels[picks]
     if negative.any():
-        x[negative] = non_digits(int(negative.sum()), sources, rng, doodles, turned, hands, pairs)
+        x[negative] = non_digits(int(negative.sum()), sources, rng, recipe)
         y[negative] = NOT_A_DIGIT_INDEX
     return x, y

@@ -28,7 +28,7 @@ from model.architectures import TrainConfig, build_network
 from model.augment import AugmentConfig, augment_some, pen_redraw
 from model.evaluation import accuracy
 from model.losses import distillation
-from model.mixing import MixSources, load_sources, mix_batch
+from model.mixing import MixRecipe, MixSources, load_sources, mix_batch
 from model.mnist import MNIST, to_float
 from model.network import Network
 from model.optimizers import Optimizer, Schedule, make_optimizer
@@ -187,6 +187,7 @@ def run_epoch(
     progress.start_epoch(epoch, config.epochs, steps)
     aug = AugmentConfig() if config.augment else None
     styles = style_config(config)
+    recipe = mix_recipe(config)
     total_loss = total_correct = seen = 0.0
     start = time.perf_counter()
     for step, idx in enumerate(batches(n, config.batch_size, rng)):
@@ -194,18 +195,7 @@ def run_epoch(
         if styles is not None:
             x = add_world_styles(x, y, rng, styles)
         if sources is not None:
-            x, y = mix_batch(
-                x,
-                y,
-                sources,
-                config.real_writers,
-                config.not_digit,
-                rng,
-                config.doodles,
-                config.turned_digits,
-                config.new_hands,
-                config.digit_pairs,
-            )
+            x, y = mix_batch(x, y, sources, recipe, rng)
         if config.pen_redraw > 0:
             x = pen_redraw(x, rng, config.pen_redraw)
         if aug is not None:
@@ -222,6 +212,18 @@ def run_epoch(
 
 def style_config(config: TrainConfig) -> StyleConfig | None:
     return StyleConfig(slashed_p=config.slashed_zeros) if config.styles else None
+
+
+def mix_recipe(config: TrainConfig) -> MixRecipe:
+    return MixRecipe(
+        real_writers=config.real_writers,
+        not_digit=config.not_digit,
+        doodles=config.doodles,
+        turned=config.turned_digits,
+        pairs=config.digit_pairs,
+        letter_shapes=config.letter_shapes,
+        hands=config.new_hands,
+    )
 
 
 def mix_sources(config: TrainConfig) -> MixSources | None:

@@ -56,6 +56,7 @@ _OVERRIDES: list[tuple[str, type, str]] = [
     ("slashed_zeros", float, "share of zeros given a slash (with --styles)"),
     ("doodles", float, "share of generated non-digits drawn as random doodles"),
     ("turned_digits", float, "share of non-digits that are real digits mirrored or turned"),
+    ("letter_shapes", float, "share of non-digits that are letters drawn from templates"),
     ("digit_pairs", float, "share of non-digits that are two real digits side by side"),
     ("new_hands", float, "share of real writers' digits and letters redrawn in another hand"),
     ("distill_weight", float, "share of the teacher's soft loss (the rest: the labels)"),

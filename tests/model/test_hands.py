@@ -3,6 +3,7 @@ and a digit that stays its digit (read by the shipped CNN)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from model.hands import (
     place_stroke,
     some_in_another_hand,
 )
-from model.mixing import KIND_NAMES, MixSources, load_sources, mix_batch, non_digits
+from model.mixing import KIND_NAMES, MixRecipe, MixSources, load_sources, mix_batch, non_digits
 from model.negatives import draw
 from model.render import render_batch
 from model.strokedata import HELDOUT_PENDIGITS_WRITERS, load_pendigits, split_writers
@@ -98,8 +99,10 @@ def test_without_new_hands_training_draws_as_before(sources: MixSources) -> None
 
     def run(hands: float | None) -> tuple[np.ndarray, dict]:
         rng = np.random.default_rng(5)
-        extra = {} if hands is None else {"hands": hands}
-        out, _ = mix_batch(x, y, sources, 0.4, 0.4, rng, 0.3, 0.2, **extra)
+        recipe = MixRecipe(real_writers=0.4, not_digit=0.4, doodles=0.3, turned=0.2)
+        if hands is not None:
+            recipe = MixRecipe(**{**asdict(recipe), "hands": hands})
+        out, _ = mix_batch(x, y, sources, recipe, rng)
         return out, rng.bit_generator.state
 
     before, before_state = run(None)
@@ -114,7 +117,7 @@ def test_new_hands_redraw_letters_and_turned_digits_not_generated_shapes(
 ) -> None:
     """The oracle: the same draws made by hand, the written characters redrawn."""
     count = 32
-    out = non_digits(count, sources, np.random.default_rng(6), hands=1.0)
+    out = non_digits(count, sources, np.random.default_rng(6), MixRecipe(hands=1.0))
     rng = np.random.default_rng(6)
     from_letters = rng.random(count) < 0.5
     letter_picks = rng.integers(0, len(sources.letters), count)

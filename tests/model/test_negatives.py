@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.mixing import MixSources, load_sources, non_digits
+from model.mixing import MixRecipe, MixSources, load_sources, non_digits
 from model.negatives import (
     PAIR_DRIFT,
     PAIR_GAP,
@@ -65,8 +65,10 @@ def sources() -> MixSources:
 def test_turned_digits_join_the_non_digits_only_when_asked(sources: MixSources) -> None:
     count = 24
     plain = non_digits(count, sources, np.random.default_rng(0))
-    assert np.array_equal(plain, non_digits(count, sources, np.random.default_rng(0), turned=0.0))
-    mixed = non_digits(count, sources, np.random.default_rng(0), turned=1.0)
+    assert np.array_equal(
+        plain, non_digits(count, sources, np.random.default_rng(0), MixRecipe(turned=0.0))
+    )
+    mixed = non_digits(count, sources, np.random.default_rng(0), MixRecipe(turned=1.0))
     # the oracle: the same draws, in the same order, made by hand
     rng = np.random.default_rng(0)
     rng.random(count), rng.integers(0, 1, count), rng.integers(0, len(TRAIN_KINDS), count)
@@ -104,10 +106,10 @@ def test_a_pair_stands_side_by_side_at_one_height() -> None:
 
 def test_pairs_join_the_non_digits_only_when_asked(sources: MixSources) -> None:
     count = 24
-    plain = non_digits(count, sources, np.random.default_rng(0), turned=0.5)
-    again = non_digits(count, sources, np.random.default_rng(0), turned=0.5, pairs=0.0)
+    plain = non_digits(count, sources, np.random.default_rng(0), MixRecipe(turned=0.5))
+    again = non_digits(count, sources, np.random.default_rng(0), MixRecipe(turned=0.5, pairs=0.0))
     assert np.array_equal(plain, again)
-    paired = non_digits(count, sources, np.random.default_rng(0), turned=0.5, pairs=1.0)
+    paired = non_digits(count, sources, np.random.default_rng(0), MixRecipe(turned=0.5, pairs=1.0))
     # the oracle: the same draws, in the same order, made by hand
     rng = np.random.default_rng(0)
     rng.random(count), rng.integers(0, 1, count), rng.integers(0, len(TRAIN_KINDS), count)

@@ -112,13 +112,13 @@ def test_a_doodle_is_several_marks_spread_over_the_box() -> None:
 
 
 def test_doodles_join_the_non_digits_only_when_asked() -> None:
-    from model.mixing import MixSources, non_digits
+    from model.mixing import MixRecipe, MixSources, non_digits
 
     sources = MixSources(digits=[], digit_labels=np.zeros(0, np.int64), letters=[])
 
     def batch(seed: int, doodles: float) -> tuple[np.ndarray, dict]:
         rng = np.random.default_rng(seed)
-        return non_digits(24, sources, rng, doodles), rng.bit_generator.state
+        return non_digits(24, sources, rng, MixRecipe(doodles=doodles)), rng.bit_generator.state
 
     plain, plain_state = batch(0, 0.0)
     again, _ = batch(0, 0.0)
