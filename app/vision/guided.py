@@ -48,6 +48,7 @@ from app.vision.numbers import (
     regions_between,
     runs_in,
 )
+from app.vision.slant import CUT_SLANTS, Shear, shear_upright
 
 Array = np.ndarray
 Box = tuple[int, int, int, int]
@@ -94,6 +95,9 @@ PART_GAP = 0.25
 #: (log) than the two apart.
 PAIR_WIDTH = 1.3
 JOIN_MARGIN = 0.5
+#: A piece wider than this many typical digit widths after the straight cuts is sought
+#: again along the hand's lean (``app.vision.slant``): two digits leaning into each other.
+LEAN_FROM = 1.25
 #: Probabilities are floored here before the log: one unreadable piece is not infinitely bad.
 FLOOR = 1e-4
 
@@ -105,6 +109,7 @@ class Candidates:
     group: Region
     positions: list[int]
     stretches: list[tuple[int, int]]
+    shear: Shear | None = None  # the group is stood upright; pieces are sheared back
 
 
 def valley_columns(mask: Array, box: Box, stroke: float) -> list[int]:
@@ -235,25 +240,97 @@ def guided_regions(layout: NumberLayout, render: Render, reader: Reader) -> list
     """The digits of a number, left to right: the geometric segmentation, with the
     groups that may hold several digits cut where the network reads them best."""
     regions: list[Region] = []
-    searched: list[tuple[Region, list[int], Candidates]] = []
+    searched: list[Region] = []
     for group in layout.groups:
         known = pieces_in(group.mask, group.box, layout.width, layout.stroke)
         x0, _, x1, _ = group.box
         if not known and x1 - x0 < GUIDE_FROM * layout.width:
             regions.append(group)
-            continue
-        cuts = candidate_cuts(group.mask, group.box, layout.width, layout.stroke, known)
-        positions = [x0, *cuts, x1]
-        stretches = stretches_of(group.mask, group.box, positions, layout.width, [known, []])
-        searched.append((group, known, Candidates(group, positions, stretches)))
-    scores = read_stretches([c for _, _, c in searched], render, reader)
-    for (group, known, candidates), own in zip(searched, scores, strict=True):
-        chosen, total = best_cuts(candidates.positions, own, layout.width)
-        geometric = total_of(known, group.box, own, layout.width)
-        cuts = chosen if total > geometric + MARGIN else known
-        regions.extend(regions_between(group.mask, group.box, cuts))
+        else:
+            searched.append(group)
+    for pieces in cut_groups(searched, layout, render, reader):
+        regions.extend(pieces)
     regions.sort(key=lambda r: (r.box[0] + r.box[2]) / 2)
     return join_parts(regions, layout.width, render, reader)
+
+
+def cut_groups(
+    groups: list[Region], layout: NumberLayout, render: Render, reader: Reader
+) -> list[list[Region]]:
+    """Each group's pieces: cut straight down, and where that leaves a piece wider than a
+    digit, also along the hand's leans (``app.vision.slant``), the best way kept. The
+    stretches of all groups are read in one batch, and those of the leans in another."""
+    ways = [[candidates_at(group, layout, None)] for group in groups]
+    straight = read_stretches([candidates for ((_, candidates),) in ways], render, reader)
+    scores = [[own] for own in straight]
+    leaning = [
+        k for k in range(len(groups)) if too_wide(best_way(ways[k], scores[k], layout), layout)
+    ]
+    for k in leaning:  # perhaps two leaning digits, the top of one over the foot of the next
+        ways[k] += [candidates_at(groups[k], layout, shear) for shear in leans_of(groups[k])]
+    more = iter(read_stretches([c for k in leaning for _, c in ways[k][1:]], render, reader))
+    for k in leaning:
+        scores[k] += [next(more) for _ in ways[k][1:]]
+    return [best_way(w, own, layout) for w, own in zip(ways, scores, strict=True)]
+
+
+def best_way(
+    ways: list[tuple[list[int], Candidates]],
+    scores: list[dict[tuple[int, int], float]],
+    layout: NumberLayout,
+) -> list[Region]:
+    """The pieces of one group as the best of its ways reads them: in each way (straight
+    down, or along a lean) the guided cuts if they read clearly better than the geometric
+    ones; a lean only if it reads clearly better than straight down (``MARGIN`` both)."""
+    width = layout.width
+    best_value, best_pieces = float("-inf"), [ways[0][1].group]
+    for k, ((known, candidates), own) in enumerate(zip(ways, scores, strict=True)):
+        group = candidates.group
+        chosen, total = best_cuts(candidates.positions, own, width)
+        geometric = total_of(known, group.box, own, width)
+        cuts, value = (chosen, total) if total > geometric + MARGIN else (known, geometric)
+        if k == 0 or value > best_value + MARGIN:
+            pieces = regions_between(group.mask, group.box, cuts)
+            best_value = value
+            best_pieces = [as_written(piece, candidates.shear) for piece in pieces]
+    return best_pieces
+
+
+def too_wide(pieces: list[Region], layout: NumberLayout) -> bool:
+    """Whether a piece is wider than ``LEAN_FROM`` digits: two digits the cut missed."""
+    return any(p.box[2] - p.box[0] > LEAN_FROM * layout.width for p in pieces)
+
+
+def leans_of(group: Region) -> list[Shear]:
+    """The shears that stand the group upright at each lean of ``CUT_SLANTS``."""
+    return [shear_upright(group.mask.shape[0], group.box, slant) for slant in CUT_SLANTS]
+
+
+def candidates_at(
+    group: Region, layout: NumberLayout, shear: Shear | None
+) -> tuple[list[int], Candidates]:
+    """The group's geometric cuts and its candidates, stood upright by ``shear`` first."""
+    if shear is not None:
+        group = upright(group, shear)
+    known = pieces_in(group.mask, group.box, layout.width, layout.stroke)
+    cuts = candidate_cuts(group.mask, group.box, layout.width, layout.stroke, known)
+    positions = [group.box[0], *cuts, group.box[2]]
+    stretches = stretches_of(group.mask, group.box, positions, layout.width, [known, []])
+    return known, Candidates(group, positions, stretches, shear)
+
+
+def upright(group: Region, shear: Shear) -> Region:
+    """The group sheared upright, in a frame wider by the shear's pad."""
+    mask = shear.upright(group.mask)
+    return Region(mask, mask_box(mask) or (0, 0, mask.shape[1], mask.shape[0]))
+
+
+def as_written(piece: Region, shear: Shear | None) -> Region:
+    """A piece cut from an upright group, sheared back to where it was written."""
+    if shear is None:
+        return piece
+    mask = shear.back(piece.mask)
+    return Region(mask, mask_box(mask) or piece.box)
 
 
 def may_be_parts(left: Region, right: Region, width: float) -> bool:
@@ -323,7 +400,7 @@ def read_stretches(
         group = candidates.group
         for a, b in candidates.stretches:
             piece = stretch_region(group.mask, a, b)
-            image = render(piece) if piece is not None else None
+            image = render(as_written(piece, candidates.shear)) if piece is not None else None
             if image is None:
                 scores[k][(a, b)] = float(np.log(FLOOR))
                 continue
