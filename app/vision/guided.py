@@ -20,7 +20,11 @@ group that may hold several digits the network is asked:
    cost for pieces wider than a digit and for each piece beyond the first;
 4. the geometric cuts are kept unless the guided ones read clearly better
    (``MARGIN``): the network's confidence is not trusted on its own;
-5. the other way round, a narrow piece close beside another (a 4's upright, a
+5. where a piece is still wider than a digit (``LEAN_FROM``), steps 1-4 are
+   done again with the group stood upright at the hand's usual leans
+   (``app.vision.slant``): two leaning digits overlap in every column between
+   them, and only a cut along their lean parts them;
+6. the other way round, a narrow piece close beside another (a 4's upright, a
    5's bar or a 7's stem drawn apart from the rest) joins it when the two read
    clearly better as one digit than apart (``JOIN_MARGIN``).
 
