@@ -267,15 +267,15 @@ def cut_groups(
     ways = [[candidates_at(group, layout, None)] for group in groups]
     straight = read_stretches([candidates for ((_, candidates),) in ways], render, reader)
     scores = [[own] for own in straight]
-    leaning = [
-        k for k in range(len(groups)) if too_wide(best_way(ways[k], scores[k], layout), layout)
-    ]
+    pieces = [best_way(w, own, layout) for w, own in zip(ways, scores, strict=True)]
+    leaning = [k for k, cut in enumerate(pieces) if too_wide(cut, layout)]
     for k in leaning:  # perhaps two leaning digits, the top of one over the foot of the next
         ways[k] += [candidates_at(groups[k], layout, shear) for shear in leans_of(groups[k])]
     more = iter(read_stretches([c for k in leaning for _, c in ways[k][1:]], render, reader))
     for k in leaning:
         scores[k] += [next(more) for _ in ways[k][1:]]
-    return [best_way(w, own, layout) for w, own in zip(ways, scores, strict=True)]
+        pieces[k] = best_way(ways[k], scores[k], layout)
+    return pieces
 
 
 def best_way(
