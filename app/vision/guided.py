@@ -102,6 +102,9 @@ JOIN_MARGIN = 0.5
 #: A piece wider than this many typical digit widths after the straight cuts is sought
 #: again along the hand's lean (``app.vision.slant``): two digits leaning into each other.
 LEAN_FROM = 1.25
+#: ... and a lean's pieces replace the straight ones when they read this much better (log):
+#: twice ``MARGIN``, for a sheared wide 0 or 8 can lose the loop that keeps it whole.
+LEAN_MARGIN = 1.0
 #: Probabilities are floored here before the log: one unreadable piece is not infinitely bad.
 FLOOR = 1e-4
 
@@ -285,7 +288,7 @@ def best_way(
 ) -> list[Region]:
     """The pieces of one group as the best of its ways reads them: in each way (straight
     down, or along a lean) the guided cuts if they read clearly better than the geometric
-    ones; a lean only if it reads clearly better than straight down (``MARGIN`` both)."""
+    ones (``MARGIN``); a lean only if it reads clearly better still (``LEAN_MARGIN``)."""
     width = layout.width
     best_value, best_pieces = float("-inf"), [ways[0][1].group]
     for k, ((known, candidates), own) in enumerate(zip(ways, scores, strict=True)):
@@ -293,7 +296,7 @@ def best_way(
         chosen, total = best_cuts(candidates.positions, own, width)
         geometric = total_of(known, group.box, own, width)
         cuts, value = (chosen, total) if total > geometric + MARGIN else (known, geometric)
-        if k == 0 or value > best_value + MARGIN:
+        if k == 0 or value > best_value + LEAN_MARGIN:
             pieces = regions_between(group.mask, group.box, cuts)
             best_value = value
             best_pieces = [as_written(piece, candidates.shear) for piece in pieces]

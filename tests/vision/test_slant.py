@@ -58,13 +58,13 @@ def digits_read(image, reader) -> str:
     return "".join(str(d) for d in reader(images)[0].argmax(axis=1))
 
 
-@pytest.mark.parametrize("text", ["17", "41"])
+@pytest.mark.parametrize(("text", "advance"), [("17", 0.35), ("27", 0.45), ("47", 0.45)])
 def test_leaning_digits_that_overlap_are_cut_along_their_lean(
-    text: str, reader, monkeypatch
+    text: str, advance: float, reader, monkeypatch
 ) -> None:
     """Leaning at 0.4 and close, the top of one digit reaches over the foot of the next:
     every column between them crosses both, and only a cut along the lean parts them."""
-    image = render(leaning(text, 0.35, 0.4), size=SIZE, width=14, placed=True)
+    image = render(leaning(text, advance, 0.4), size=SIZE, width=14, placed=True)
     assert digits_read(image, reader) == text
     monkeypatch.setattr(guided, "CUT_SLANTS", ())
     assert digits_read(image, reader) != text  # straight down alone: one digit, or wrong
