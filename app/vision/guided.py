@@ -247,14 +247,14 @@ def guided_regions(layout: NumberLayout, render: Render, reader: Reader) -> list
     """The digits of a number, left to right: the geometric segmentation, with the
     groups that may hold several digits cut where the network reads them best."""
     regions: list[Region] = []
-    searched: list[Region] = []
+    searched: list[tuple[Region, list[int]]] = []
     for group in layout.groups:
         known = pieces_in(group.mask, group.box, layout.width, layout.stroke)
         x0, _, x1, _ = group.box
         if not known and x1 - x0 < GUIDE_FROM * layout.width:
             regions.append(group)
         else:
-            searched.append(group)
+            searched.append((group, known))
     for pieces in cut_groups(searched, layout, render, reader):
         regions.extend(pieces)
     regions.sort(key=lambda r: (r.box[0] + r.box[2]) / 2)
@@ -262,18 +262,20 @@ def guided_regions(layout: NumberLayout, render: Render, reader: Reader) -> list
 
 
 def cut_groups(
-    groups: list[Region], layout: NumberLayout, render: Render, reader: Reader
+    groups: list[tuple[Region, list[int]]], layout: NumberLayout, render: Render, reader: Reader
 ) -> list[list[Region]]:
-    """Each group's pieces: cut straight down, and where that leaves a piece wider than a
-    digit, also along the hand's leans (``app.vision.slant``), the best way kept. The
-    stretches of all groups are read in one batch, and those of the leans in another."""
-    ways = [[candidates_at(group, layout, None)] for group in groups]
+    """Each group's pieces (given with its geometric cuts): cut straight down, and where
+    that leaves a piece wider than a digit, also along the hand's leans
+    (``app.vision.slant``), the best way kept. The stretches of all groups are read in one
+    batch, and those of the leans in another."""
+    ways = [[candidates_at(group, layout, known)] for group, known in groups]
     straight = read_stretches([candidates for ((_, candidates),) in ways], render, reader)
     scores = [[own] for own in straight]
     pieces = [best_way(w, own, layout) for w, own in zip(ways, scores, strict=True)]
     leaning = [k for k, cut in enumerate(pieces) if too_wide(cut, layout)]
     for k in leaning:  # perhaps two leaning digits, the top of one over the foot of the next
-        ways[k] += [candidates_at(groups[k], layout, shear) for shear in leans_of(groups[k])]
+        group = groups[k][0]
+        ways[k] += [leaning_candidates(group, layout, shear) for shear in leans_of(group)]
     more = iter(read_stretches([c for k in leaning for _, c in ways[k][1:]], render, reader))
     for k in leaning:
         scores[k] += [next(more) for _ in ways[k][1:]]
@@ -313,13 +315,19 @@ def leans_of(group: Region) -> list[Shear]:
     return [shear_upright(group.mask.shape[0], group.box, slant) for slant in CUT_SLANTS]
 
 
-def candidates_at(
-    group: Region, layout: NumberLayout, shear: Shear | None
+def leaning_candidates(
+    group: Region, layout: NumberLayout, shear: Shear
 ) -> tuple[list[int], Candidates]:
-    """The group's geometric cuts and its candidates, stood upright by ``shear`` first."""
-    if shear is not None:
-        group = upright(group, shear)
+    """The group stood upright by ``shear``: its geometric cuts there and its candidates."""
+    group = upright(group, shear)
     known = pieces_in(group.mask, group.box, layout.width, layout.stroke)
+    return candidates_at(group, layout, known, shear)
+
+
+def candidates_at(
+    group: Region, layout: NumberLayout, known: list[int], shear: Shear | None = None
+) -> tuple[list[int], Candidates]:
+    """The group's geometric cuts ``known`` and its candidate cuts and stretches."""
     cuts = candidate_cuts(group.mask, group.box, layout.width, layout.stroke, known)
     positions = [group.box[0], *cuts, group.box[2]]
     stretches = stretches_of(group.mask, group.box, positions, layout.width, [known, []])
