@@ -23,12 +23,6 @@ REPO = Path(__file__).resolve().parents[2]
 SIZE = (400, 200)
 
 
-@pytest.fixture(scope="module")
-def reader() -> guided.Reader:
-    network, _ = load(REPO / "weights" / "cnn.json")
-    return lambda images: network.read(images, fast=True)
-
-
 def touching(text: str, advance: float) -> tuple[Image.Image, float]:
     """Two digits drawn ``advance`` of a digit box apart, and the column between them
     (halfway between the first one's right edge and the second one's left edge)."""

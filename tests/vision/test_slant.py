@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from strokes import layout_number, render
@@ -11,9 +9,7 @@ from strokes import layout_number, render
 from app.vision import guided
 from app.vision.pipeline import prepare_number
 from app.vision.slant import shear_upright
-from model.weights import load
 
-REPO = Path(__file__).resolve().parents[2]
 SIZE = (400, 200)
 
 
@@ -37,12 +33,6 @@ def test_a_leaning_stroke_stands_upright() -> None:
     assert np.ptp(np.flatnonzero(mask.any(axis=0))) > 30
     upright = shear_upright(100, (30, 10, 90, 90), 0.4).upright(mask)
     assert np.ptp(np.flatnonzero(upright.any(axis=0))) <= 6  # the stroke's width, and a pixel
-
-
-@pytest.fixture(scope="module")
-def reader() -> guided.Reader:
-    network, _ = load(REPO / "weights" / "cnn.json")
-    return lambda images: network.read(images, fast=True)
 
 
 def leaning(text: str, advance: float, lean: float) -> list:
