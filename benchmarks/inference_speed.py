@@ -6,8 +6,9 @@ the server). When PyTorch is installed (it is not a dependency), the same archit
 with the same weights runs in PyTorch, eval mode, no autograd, one intra-op thread,
 in the same process; the script prints both and the NumPy/PyTorch ratio.
 
-Each round times every contender in turn (NumPy's served path, NumPy's plain
-layer-by-layer path, PyTorch), so a burst of load elsewhere on the machine hits all of
+Each round times every contender in turn (NumPy's served path, the same with every
+convolution as direct products instead of Winograd's, NumPy's plain layer-by-layer path,
+PyTorch), so a burst of load elsewhere on the machine hits all of
 them; the ratio printed is the median of the rounds' ratios, with each round's ratio.
 Times are CPU time of this process (``time.process_time``), which a loaded machine
 inflates far less than wall time; the wall-time ratio is printed as well.
@@ -35,6 +36,7 @@ if str(ROOT) not in sys.path:  # run as a script: this checkout's model/, not an
 
 from benchmarks.latency import median_ms  # noqa: E402
 from model.conv import Conv2D  # noqa: E402
+from model.inference import FastPass  # noqa: E402
 from model.layers import Dense, Dropout, Flatten, Layer, ReLU  # noqa: E402
 from model.mnist import load_mnist, to_float  # noqa: E402
 from model.network import Network  # noqa: E402
@@ -117,8 +119,10 @@ def channels_first(x: np.ndarray) -> np.ndarray:
 
 def contenders(network: Network, images: np.ndarray) -> dict[str, Callable[[np.ndarray], Any]]:
     """What each round times: NumPy's served forward, its plain oracle, and PyTorch."""
+    direct = FastPass.of(network.layers, winograd=False)
     runs: dict[str, Callable[[np.ndarray], Any]] = {
         "numpy": lambda x: network.forward_fast(x),
+        "numpy direct": direct,
         "numpy plain": lambda x: network.forward_plain(x),
     }
     try:
@@ -164,23 +168,29 @@ def main() -> None:
 
 
 def report(batch: int, times: dict[str, list[tuple[float, float]]]) -> None:
-    """Median CPU ms of each contender, and the per-round ratios to PyTorch."""
+    """Median CPU ms of each contender, and per-round ratios to the direct pass and PyTorch."""
     print(f"\nbatch of {batch}:")
     for name, rounds in times.items():
         cpu = statistics.median(t[0] for t in rounds)
         wall = statistics.median(t[1] for t in rounds)
         print(f"  {name:12} {cpu:8.3f} ms CPU  ({wall:.3f} ms wall)")
+    ratio(times, "numpy", "numpy direct")
     if "pytorch" not in times:
         print("  PyTorch not installed: no comparison (pip install torch to get one)")
         return
-    for name in ("numpy", "numpy plain"):
-        ratios = [n[0] / t[0] for n, t in zip(times[name], times["pytorch"], strict=True)]
-        walls = [n[1] / t[1] for n, t in zip(times[name], times["pytorch"], strict=True)]
-        print(
-            f"  {name} / PyTorch: {statistics.median(ratios):.2f}x CPU time "
-            f"(rounds {', '.join(f'{r:.2f}' for r in ratios)}); "
-            f"wall {statistics.median(walls):.2f}x"
-        )
+    for name in ("numpy", "numpy direct", "numpy plain"):
+        ratio(times, name, "pytorch")
+
+
+def ratio(times: dict[str, list[tuple[float, float]]], name: str, baseline: str) -> None:
+    """The median of the rounds' CPU-time ratios ``name / baseline``, and each round's."""
+    ratios = [n[0] / t[0] for n, t in zip(times[name], times[baseline], strict=True)]
+    walls = [n[1] / t[1] for n, t in zip(times[name], times[baseline], strict=True)]
+    print(
+        f"  {name} / {baseline}: {statistics.median(ratios):.2f}x CPU time "
+        f"(rounds {', '.join(f'{r:.2f}' for r in ratios)}); "
+        f"wall {statistics.median(walls):.2f}x"
+    )
 
 
 if __name__ == "__main__":

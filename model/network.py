@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from model.inference import fast_forward
+from model.inference import FastPass
 from model.layers import Array, Layer
 from model.losses import Loss, get_loss
 
@@ -39,12 +39,15 @@ class Network:
         self.loss: Loss = get_loss(loss)
         self.temperature = float(temperature)
         self.not_a_digit = not_a_digit  # index of the "not a digit" output, if there is one
+        self._served: FastPass | None = None  # made on the first served pass, see forward_fast
         if layers and hasattr(layers[0], "input_grad"):
             layers[0].input_grad = False  # nothing consumes the gradient of the images
 
     # -- the forward/backward protocol, for the whole stack ------------------------------
     def forward(self, x: Array, training: bool = False) -> Array:
         """``(batch, *input_shape) -> (batch, outputs)`` logits (10, or 11 with not-a-digit)."""
+        if training:
+            self._served = None  # the parameters are about to change
         for layer in self.layers:
             x = layer.forward(x, training)
         return x
@@ -56,8 +59,19 @@ class Network:
         return x
 
     def forward_fast(self, x: Array) -> Array:
-        """Inference with fused, cache-sized steps (``model.inference``): the served path."""
-        return fast_forward(self.layers, x)
+        """Inference with fused, cache-sized steps (``model.inference``): the served path.
+
+        Its constants (folded batch norms, transformed filters) are made on the first call
+        and kept until a training step or ``restore`` changes the parameters; code that
+        writes ``layer.params`` by hand afterwards calls ``parameters_changed``."""
+        served = self._served
+        if served is None:
+            served = self._served = FastPass.of(self.layers)
+        return served(x)
+
+    def parameters_changed(self) -> None:
+        """Forget the served pass's constants: the next ``forward_fast`` makes them anew."""
+        self._served = None
 
     def backward(self, grad: Array) -> Array:
         for layer in reversed(self.layers):
@@ -143,6 +157,7 @@ class Network:
         ]
 
     def restore(self, snapshot: list[dict[str, Array]]) -> None:
+        self.parameters_changed()
         for layer, saved in zip(self.layers, snapshot, strict=True):
             for key, value in saved.items():
                 target = layer.params if key in layer.params else layer.state

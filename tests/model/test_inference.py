@@ -53,8 +53,10 @@ def assert_same(network: Network, x: np.ndarray) -> None:
 @pytest.mark.parametrize("kernels", [[5, 5], [3, 5], [3, 3]])
 @pytest.mark.parametrize("batch", [1, 3, 9])
 def test_cnn_fast_pass_equals_plain_on_random_inputs(kernels: list[int], batch: int) -> None:
+    """The first block has too few channels for Winograd's products; the second has enough."""
     rng = np.random.default_rng(sum(kernels) + batch)
-    config = replace(PRESETS["cnn"], conv_filters=[6, 8], conv_kernels=kernels, hidden=[16])
+    filters = [inference.WINOGRAD_MIN_CHANNELS, 8]
+    config = replace(PRESETS["cnn"], conv_filters=filters, conv_kernels=kernels, hidden=[16])
     network = with_statistics(build_network(config, rng), rng)
     assert_same(network, rng.random((batch, 28, 28, 1), dtype=np.float32))
 
@@ -104,6 +106,22 @@ def test_shipped_cnn_reads_mnist_digits_the_same_both_ways(mnist: MNIST) -> None
     np.testing.assert_allclose(fast, plain, atol=1e-5)
     assert (fast.argmax(axis=1) == plain.argmax(axis=1)).all()
     assert (plain.argmax(axis=1) == mnist.test_labels[:300]).mean() > 0.98  # a working network
+
+
+def test_a_training_step_or_restore_renews_the_served_constants() -> None:
+    """The served pass folds batch norm and transforms filters once; after the parameters
+    change it must not answer with the old ones."""
+    rng = np.random.default_rng(4)
+    config = replace(PRESETS["cnn"], conv_filters=[4, inference.WINOGRAD_MIN_CHANNELS])
+    network = with_statistics(build_network(replace(config, hidden=[16]), rng), rng)
+    x = rng.random((3, 28, 28, 1), dtype=np.float32)
+    saved, first = network.snapshot(), network.forward_fast(x)
+    network.train_step(x, np.array([1, 2, 3]))
+    network.layers[4].params["W"] += np.float32(0.1)  # as an optimizer does, in place
+    assert_same(network, x)
+    assert not np.allclose(network.forward_fast(x), first)
+    network.restore(saved)
+    np.testing.assert_allclose(network.forward_fast(x), first, rtol=1e-6, atol=1e-6)
 
 
 def test_training_and_its_measurements_keep_the_plain_pass_bit_for_bit() -> None:
