@@ -54,6 +54,7 @@ class TrainConfig:
     real_writers: float = 0.0  # share of each batch: pendigits training writers, rendered
     not_digit: float = 0.0  # share of each batch: non-digits; above 0 adds an 11th output
     slashed_zeros: float = 0.0  # share of zeros given a slash (with styles)
+    long_flags: float = 0.0  # share of flagged ones whose flag is long and shallow
     doodles: float = 0.0  # share of the generated non-digits that are random doodles
     turned_digits: float = 0.0  # share of the non-digits that are real digits turned into none
     letter_shapes: float = 0.0  # share of the non-digits that are letters drawn from templates

@@ -6,7 +6,9 @@ never seen them reads such a 1 as a 7. This module adds those strokes to a rando
 share of the ones and sevens in a batch, drawn as anti-aliased lines whose width
 matches the digit's own strokes, so the labels stay true:
 
-- a 1 gets a flag from its top going down-left, and sometimes a base;
+- a 1 gets a flag from its top going down-left, and sometimes a base; the flag is a
+  third of the height or so, or (``long_flag_p``) half of it and shallower, the long
+  up-stroke of a continental 1 that differs from a 7's bar only by its slope;
 - a 7 gets a short bar across its stem, a little below the middle;
 - a 0 gets a slash through it, top right to bottom left (as programmers and much
   of Scandinavia write it; the served network read such zeros as 8).
@@ -31,9 +33,17 @@ class StyleConfig:
     base_p: float = 0.25  # share of flagged ones that also get a base
     crossed_p: float = 0.35  # share of sevens that get a crossbar
     slashed_p: float = 0.0  # share of zeros that get a slash (0: the shipped files before it)
+    long_flag_p: float = 0.0  # share of flags drawn long and shallow (0: as before it)
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)
+
+
+#: a flag's length (share of the digit's height) and its angle below the horizontal (degrees)
+FLAG_LENGTH, FLAG_ANGLE = (0.28, 0.45), (25.0, 55.0)
+#: a continental 1's up-stroke: as long as half the digit, and shallow, yet still falling
+#: to the left where a 7's bar runs level (the 1s networks misread as 7 most)
+LONG_FLAG_LENGTH, LONG_FLAG_ANGLE = (0.45, 0.65), (22.0, 42.0)
 
 
 def segment_ink(start: Array, end: Array, width: Array) -> Array:
@@ -69,12 +79,16 @@ def stroke_width(images: Array, height: Array) -> Array:
     return np.clip(images.sum(axis=(1, 2)) / np.maximum(height, 4.0), 1.2, 3.5)
 
 
-def add_flags(ones: Array, rng: np.random.Generator, base_p: float) -> Array:
+def add_flags(ones: Array, rng: np.random.Generator, base_p: float, long_p: float = 0.0) -> Array:
     top, bottom, top_x, _ = ink_extent(ones)
     height = bottom - top
     width = stroke_width(ones, height)
-    length = height * rng.uniform(0.28, 0.45, len(ones))
-    angle = np.deg2rad(rng.uniform(25, 55, len(ones)))  # below the horizontal, to the left
+    length = height * rng.uniform(*FLAG_LENGTH, len(ones))
+    angle = np.deg2rad(rng.uniform(*FLAG_ANGLE, len(ones)))  # below the horizontal, to the left
+    if long_p > 0:  # no draw at all without long flags: older recipes stay bit for bit
+        long = rng.random(len(ones)) < long_p
+        length[long] = height[long] * rng.uniform(*LONG_FLAG_LENGTH, int(long.sum()))
+        angle[long] = np.deg2rad(rng.uniform(*LONG_FLAG_ANGLE, int(long.sum())))
     start = np.stack([top_x, top], axis=1)
     end = start + np.stack([-np.cos(angle), np.sin(angle)], axis=1) * length[:, None]
     out = np.maximum(ones, segment_ink(start, end, width))
@@ -129,7 +143,7 @@ def add_world_styles(
         if slash.any():
             out[slash] = slash_zeros(out[slash], rng)
     if flag.any():
-        out[flag] = add_flags(out[flag], rng, cfg.base_p)
+        out[flag] = add_flags(out[flag], rng, cfg.base_p, cfg.long_flag_p)
     if cross.any():
         out[cross] = cross_sevens(out[cross], rng)
     return out

@@ -211,7 +211,9 @@ def run_epoch(
 
 
 def style_config(config: TrainConfig) -> StyleConfig | None:
-    return StyleConfig(slashed_p=config.slashed_zeros) if config.styles else None
+    if not config.styles:
+        return None
+    return StyleConfig(slashed_p=config.slashed_zeros, long_flag_p=config.long_flags)
 
 
 def mix_recipe(config: TrainConfig) -> MixRecipe:

@@ -54,6 +54,7 @@ _OVERRIDES: list[tuple[str, type, str]] = [
     ("real_writers", float, "share of each batch: pendigits training writers, rendered"),
     ("not_digit", float, "share of each batch: non-digits (adds a not-a-digit output)"),
     ("slashed_zeros", float, "share of zeros given a slash (with --styles)"),
+    ("long_flags", float, "share of flagged ones given a long, shallow flag (with --styles)"),
     ("doodles", float, "share of generated non-digits drawn as random doodles"),
     ("turned_digits", float, "share of non-digits that are real digits mirrored or turned"),
     ("letter_shapes", float, "share of non-digits that are letters drawn from templates"),

@@ -81,6 +81,24 @@ def test_flag_starts_at_the_top_and_goes_left(mnist: MNIST) -> None:
     assert (added_y < ink_y).mean() >= 0.85  # and in the upper half
 
 
+def test_long_flags_reach_further_and_fall_less(mnist: MNIST) -> None:
+    """A continental 1's up-stroke: wider and shallower than a short flag, yet falling."""
+    from model.styles import add_flags
+
+    ones = to_float(mnist.test_images[mnist.test_labels == 1][:60])
+
+    def spans(long_p: float) -> tuple[np.ndarray, np.ndarray]:
+        """Columns and rows the added flag covers, per image."""
+        added = add_flags(ones, np.random.default_rng(2), 0.0, long_p) - ones > 0.5
+        return added.any(axis=1).sum(axis=1), added.any(axis=2).sum(axis=1)
+
+    short_wide, short_high = spans(0.0)
+    long_wide, long_high = spans(1.0)
+    assert np.median(long_wide) > 1.3 * np.median(short_wide)
+    assert np.median(long_high / long_wide) < np.median(short_high / short_wide)
+    assert (long_high >= 3).mean() > 0.9  # it falls to the left: not a 7's level bar
+
+
 def test_skeleton_of_a_thick_bar_is_a_one_pixel_line() -> None:
     bars = np.zeros((2, 28, 28), dtype=bool)
     bars[0, 4:24, 10:16] = True  # upright bar, 6 pixels wide
