@@ -21,8 +21,9 @@ correlation is a product of polynomials in disguise:
   per network; the input and output transforms are small products with the constant
   matrices below.
 
-The points are exact in binary, so the transforms round little: on the shipped CNN the
-result differs from the direct convolution by about 2e-6 of its scale. The plain layers
+The points are small and exact in binary, so the transforms' entries stay between 1/24
+and 16 and round little: on the shipped CNN the result differs from the direct
+convolution by about 2e-6 of its scale. The plain layers
 (``model.conv``) stay the oracle (``tests/model/test_winograd.py``).
 """
 
