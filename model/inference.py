@@ -23,10 +23,9 @@ computes the same function faster (equal to the plain pass up to float32 roundin
 - Images go through the convolution blocks a few at a time (``IMAGES_PER_STEP``), so the
   arrays of a step (a Winograd block's tiles, their transforms and products: 900 KB per
   image for the shipped CNN's second convolution; a direct block's patches, 627 KB) stay
-  in the cache
-  instead of a batch of 64 streaming 40 MB through memory; buffers are made once per call
-  and refilled, so no page is zeroed twice. Nothing is kept on the layers, and the pass
-  keeps only constants: one network serves concurrent requests.
+  in the cache instead of a batch of 64 streaming tens of MB through memory; buffers are
+  made once per call and refilled, so no page is zeroed twice. Nothing is kept on the
+  layers, and the pass keeps only constants: one network serves concurrent requests.
 - Every other layer runs its own inference ``forward``; ``Dropout`` is skipped (the
   identity at inference) and a ``Dense`` followed by ``ReLU`` rectifies in place.
 """
@@ -46,7 +45,7 @@ from model.normalization import BatchNorm
 from model.pooling import MaxPool2D
 from model.winograd import Winograd
 
-#: images per step of the convolution blocks: their patches stay in a core's cache
+#: images per step of the convolution blocks: their arrays stay in a core's cache
 #: (a batch of 64 through the shipped CNN, measured: 2 against 4 takes 0.87x the time with
 #: OpenBLAS's AVX-512 kernels, as in the container, 1.05x with its AVX2 ones; a core's L2
 #: cache is 1 MB on the machine measured)
@@ -211,8 +210,3 @@ class FastPass:
                 continue
             x = layer.forward(x, False)
         return x
-
-
-def fast_forward(layers: Sequence[Layer], x: Array) -> Array:
-    """Inference through ``layers`` by a pass prepared for this call alone."""
-    return FastPass.of(layers)(x)
