@@ -118,7 +118,8 @@ def channels_first(x: np.ndarray) -> np.ndarray:
 
 
 def contenders(network: Network, images: np.ndarray) -> dict[str, Callable[[np.ndarray], Any]]:
-    """What each round times: NumPy's served forward, its plain oracle, and PyTorch."""
+    """What each round times: NumPy's served forward, the same with direct products only,
+    its plain oracle, and PyTorch."""
     direct = FastPass.of(network.layers, winograd=False)
     runs: dict[str, Callable[[np.ndarray], Any]] = {
         "numpy": lambda x: network.forward_fast(x),
