@@ -37,6 +37,7 @@ class TrainConfig:
     dropout: float = 0.0
     conv_filters: list[int] = field(default_factory=lambda: [32, 64])
     conv_kernels: list[int] = field(default_factory=lambda: [5, 3])
+    conv: str = "winograd"  # training's convolution products: "winograd" or "direct" (im2col)
     optimizer: str = "nesterov"
     lr: float = 0.1
     momentum: float = 0.9
@@ -71,8 +72,14 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        """A saved config; one without ``conv`` was trained before there was a choice."""
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        return cls(**{"conv": "direct", **{k: v for k, v in data.items() if k in known}})
+
+
+#: how training computes a convolution's products (``TrainConfig.conv``): Winograd's
+#: F(2x2, kxk) where it fits (``model.winograd_conv``), or im2col and one matrix product
+CONV_PRODUCTS = ("winograd", "direct")
 
 
 def outputs(config: TrainConfig) -> int:
@@ -97,7 +104,7 @@ def cnn_layers(config: TrainConfig, rng: np.random.Generator) -> list[Layer]:
     channels, size = 1, 28
     for filters, kernel in zip(config.conv_filters, config.conv_kernels, strict=True):
         layers += [
-            Conv2D(channels, filters, kernel, padding=kernel // 2, init="he_normal", rng=rng),
+            _conv(config, channels, filters, kernel, rng),
             MaxPool2D(2),  # pooling first: batch norm and ReLU then touch 4x fewer values
             BatchNorm(filters),
             ReLU(),
@@ -114,9 +121,19 @@ def cnn_layers(config: TrainConfig, rng: np.random.Generator) -> list[Layer]:
     return layers
 
 
+def _conv(
+    config: TrainConfig, channels: int, filters: int, kernel: int, rng: np.random.Generator
+) -> Conv2D:
+    conv = Conv2D(channels, filters, kernel, padding=kernel // 2, init="he_normal", rng=rng)
+    conv.winograd = config.conv == "winograd"
+    return conv
+
+
 def build_network(config: TrainConfig, rng: np.random.Generator) -> Network:
     if config.activation not in ("relu", "sigmoid"):
         raise ValueError(f"unknown activation {config.activation!r}; known: relu, sigmoid")
+    if config.conv not in CONV_PRODUCTS:
+        raise ValueError(f"unknown convolution products {config.conv!r}; known: winograd, direct")
     refuse = NOT_A_DIGIT_INDEX if config.not_digit > 0 else None
     if config.arch == "mlp":
         return Network(mlp_layers(config, rng), (784,), config.loss, not_a_digit=refuse)

@@ -7,6 +7,11 @@ matrix product. No Python loop runs over pixels or images; the only loops are ov
 row blocks of the big GEMM, over the kh*kw kernel offsets when gradients are
 scattered back to the input, and, in training, over fixed chunks of the batch that
 the threads of :mod:`model.parallel` share.
+
+A layer told to (``winograd``, from ``TrainConfig.conv``) computes its training passes
+in Winograd's domain instead where that fits (``model.winograd_conv``: 36 products for
+every 2x2 outputs of a 5x5 kernel, against 100); the direct path stays the oracle, the
+inference pass, and the path of recipes recorded before the choice existed.
 """
 
 from __future__ import annotations
@@ -16,9 +21,10 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from model import initializers
+from model import initializers, winograd_conv
 from model.layers import Array, Layer
 from model.parallel import map_chunks
+from model.winograd import MIN_CHANNELS, TILE_OUT, Winograd
 
 
 def _out_size(size: int, kernel: int, stride: int, padding: int) -> int:
@@ -122,7 +128,10 @@ class Conv2D(Layer):
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         #: the network's first layer has no use for dLoss/dInput; skipping it saves a col2im
         self.input_grad = True
-        #: training's im2col matrix, reused from step to step while the batch shape stays
+        #: training computes its products in Winograd's domain where that fits (set from
+        #: ``TrainConfig.conv``; inference and the plain oracle never look at it)
+        self.winograd = False
+        #: training's im2col matrix (or transformed tiles), reused while the batch shape stays
         self._cols: Array | None = None
 
     def _pad(self, x: Array) -> Array:
@@ -148,10 +157,37 @@ class Conv2D(Layer):
 
     def forward(self, x: Array, training: bool = False) -> Array:
         xp = self._pad(x)  # (N, H+2p, W+2p, C)
+        if training and self.takes_winograd(x.shape):
+            spectra = self._buffer((self._spectra_size(xp.shape),), xp.dtype)
+            out, saved = winograd_conv.forward(xp, self.params["W"], self.params["b"], spectra)
+            if self.keeps(training):
+                self._cache: winograd_conv.Saved | tuple[Array, tuple[int, ...]] = saved
+            return out
         cols, out = self._convolve_chunks(xp) if training else self._convolve(xp)
         if self.keeps(training):
             self._cache = (cols, xp.shape)
         return out
+
+    def takes_winograd(self, input_shape: tuple[int, ...]) -> bool:
+        """Whether training computes this layer in Winograd's domain: when asked to, for a
+        stride-1 "same" convolution of an odd kernel, enough input channels for the
+        transforms to pay (``model.winograd.MIN_CHANNELS``) and an even output size."""
+        _, h, w, _ = input_shape
+        return (
+            self.winograd
+            and self.stride == 1
+            and 2 * self.padding == self.kernel - 1
+            and Winograd.fits(self.kernel)
+            and self.in_channels >= MIN_CHANNELS
+            and h % TILE_OUT == 0
+            and w % TILE_OUT == 0
+        )
+
+    def _spectra_size(self, padded_shape: tuple[int, ...]) -> int:
+        """Values of the transformed tiles: ``(k+1)^2`` per 2x2 outputs and channel."""
+        n, hp, wp, c = padded_shape
+        tiles = (hp - self.kernel + 1) * (wp - self.kernel + 1) // TILE_OUT**2
+        return n * (self.kernel + 1) ** 2 * tiles * c
 
     def _shapes(self, xp: Array) -> tuple[tuple[int, ...], tuple[int, ...]]:
         """The patches' ``(N, OH, OW, k*k*C)`` and the output's ``(N, OH, OW, F)``."""
@@ -184,6 +220,8 @@ class Conv2D(Layer):
         return cols, out
 
     def backward(self, grad: Array) -> Array:
+        if isinstance(self._cache, winograd_conv.Saved):
+            return self._winograd_backward(grad, self._cache)
         cols, padded_shape = self._cache
         n, f = padded_shape[0], self.filters
         g2d = grad.reshape(-1, f)  # (N*OH*OW, F)
@@ -201,8 +239,17 @@ class Conv2D(Layer):
         partials = map_chunks(chunk_gradients, n)
         self.grads["W"][...] = sum_in_order(partials).reshape(self.params["W"].shape)
         self.grads["b"][...] = g2d.sum(axis=0)
+        return self._unpad(dxp, padded_shape, grad.dtype)
+
+    def _winograd_backward(self, grad: Array, saved: winograd_conv.Saved) -> Array:
+        self.grads["W"][...], dxp = winograd_conv.backward(saved, grad, self.input_grad)
+        self.grads["b"][...] = grad.reshape(-1, self.filters).sum(axis=0)
+        return self._unpad(dxp, saved.padded_shape, grad.dtype)
+
+    def _unpad(self, dxp: Array | None, padded_shape: tuple[int, ...], dtype: Any) -> Array:
+        """The input's gradient without the padding's border (empty for a first layer)."""
         if dxp is None:  # the first layer: nobody reads it
-            return np.empty((0, *padded_shape[1:]), dtype=grad.dtype)
+            return np.empty((0, *padded_shape[1:]), dtype=dtype)
         p = self.padding
         return dxp[:, p : dxp.shape[1] - p, p : dxp.shape[2] - p, :] if p else dxp
 

@@ -43,7 +43,7 @@ from model.conv import Conv2D
 from model.layers import Array, Dense, Dropout, Layer, ReLU
 from model.normalization import BatchNorm
 from model.pooling import MaxPool2D
-from model.winograd import Winograd
+from model.winograd import MIN_CHANNELS, Winograd
 
 #: images per step of the convolution blocks: their arrays stay in a core's cache
 #: (a batch of 64 through the shipped CNN, measured: 2 against 4 takes 0.87x the time with
@@ -52,10 +52,8 @@ from model.winograd import Winograd
 IMAGES_PER_STEP = 2
 #: the pooling window a fused block handles (the shipped CNN's)
 POOL = 2
-#: input channels from which Winograd's transforms cost less than the products they save
-#: (a 5x5 block of four images, measured: 1.1-1.2x the direct time at 8 channels, 0.83x
-#: at 16, 0.68x at 32; 2.9x with the one channel of a first layer)
-WINOGRAD_MIN_CHANNELS = 16
+#: input channels from which Winograd's transforms pay (measured in ``model.winograd``)
+WINOGRAD_MIN_CHANNELS = MIN_CHANNELS
 
 
 @dataclass(frozen=True)

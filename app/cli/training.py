@@ -36,6 +36,7 @@ _OVERRIDES: list[tuple[str, type, str]] = [
     ("init", str, "he_normal, glorot_uniform, scaled_normal or standard_normal"),
     ("loss", str, "softmax_cross_entropy, sigmoid_cross_entropy or quadratic"),
     ("dropout", float, "dropout rate after each hidden layer"),
+    ("conv", str, "training's convolution products: winograd (fewer) or direct (im2col)"),
     ("optimizer", str, "sgd, nesterov or adam"),
     ("lr", float, "base learning rate"),
     ("momentum", float, "momentum for sgd/nesterov"),

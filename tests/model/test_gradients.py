@@ -16,6 +16,7 @@ from model.layers import Dense, Dropout, Flatten, Layer, ReLU, Sigmoid
 from model.losses import LOSSES, distillation, get_loss, softmax
 from model.normalization import BatchNorm
 from model.pooling import GlobalAvgPool, MaxPool2D
+from model.winograd import MIN_CHANNELS
 
 EPS = 1e-5
 
@@ -94,6 +95,17 @@ def test_dropout_with_a_fixed_mask() -> None:
 def test_conv2d(stride: int, padding: int) -> None:
     x = np.random.default_rng(0).normal(size=(2, 7, 6, 3))
     layer = Conv2D(3, 4, kernel=3, stride=stride, padding=padding, rng=np.random.default_rng(0))
+    check_layer(layer, x)
+
+
+@pytest.mark.parametrize("kernel", [3, 5])
+def test_conv2d_in_winograds_domain(kernel: int) -> None:
+    """Training's Winograd products (``model.winograd_conv``) against finite differences."""
+    channels = MIN_CHANNELS
+    x = np.random.default_rng(0).normal(size=(2, 6, 4, channels))
+    layer = Conv2D(channels, 3, kernel, padding=kernel // 2, rng=np.random.default_rng(0))
+    layer.winograd = True
+    assert layer.takes_winograd(x.shape)
     check_layer(layer, x)
 
 
