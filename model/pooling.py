@@ -14,14 +14,21 @@ import numpy as np
 from model.layers import Array, Layer
 from model.parallel import for_each_chunk
 
+#: images whose gradient is routed in one go: the window masks, tie counts and shares of
+#: a few images stay in the cache (element-wise, so any grouping gives the same numbers;
+#: a batch of 128 at 28x28x32 on one thread, measured: 4.3 ms against 8.7 for the whole
+#: share at once through strided views)
+CACHED_IMAGES = 8
+
 
 class MaxPool2D(Layer):
     """Max pooling over non-overlapping ``size x size`` windows (floor mode).
 
     The gradient goes to the window's maximum; tied maxima share it equally
     (a valid subgradient: the background of a padded convolution ties everywhere).
-    Both passes loop over the size*size offsets of a window, each a strided view
-    of the whole batch; that is several times faster than reducing a 6-D view.
+    The forward pass takes the maximum of the size*size strided views of a window's
+    positions, several times faster than reducing a 6-D view; the backward pass
+    compares the windows, seen as a 6-D view, with their maxima in one broadcast.
     """
 
     kind = "maxpool2d"
@@ -55,20 +62,31 @@ class MaxPool2D(Layer):
     def backward(self, grad: Array) -> Array:
         x, out = self._cache
         s = self.size
-        covered = x.shape[1] % s == 0 and x.shape[2] % s == 0  # every pixel in some window
+        n, h, w, c = x.shape
+        oh, ow = h // s, w // s
+        covered = h == oh * s and w == ow * s  # every pixel in some window
         dx = (np.empty if covered else np.zeros)(x.shape, dtype=grad.dtype)
 
         def scatter(rows: slice) -> None:
-            """Route this chunk's gradient to its windows' maxima (ties share it)."""
-            winners = [view == out[rows] for view in self._offsets(x[rows])]
-            ties = np.zeros(out[rows].shape, dtype=grad.dtype)
-            for winner in winners:
-                ties += winner
-            share = grad[rows] / ties  # ties split the gradient
-            for view, winner in zip(self._offsets(dx[rows]), winners, strict=True):
-                np.multiply(share, winner, out=view)
+            """Route this share's gradient to its windows' maxima, a few images at a time."""
+            for start in range(rows.start, rows.stop, CACHED_IMAGES):
+                images = slice(start, min(start + CACHED_IMAGES, rows.stop))
+                m = images.stop - images.start
+                # (m, OH, s, OW, s, C): window (i, j)'s pixel (a, b) at [:, i, a, j, b]
+                windows = x[images, : oh * s, : ow * s].reshape(m, oh, s, ow, s, c)
+                pooled, upstream = out[images][:, :, None, :, None], grad[images]
+                winners = windows == pooled
+                ties = np.zeros(upstream.shape, dtype=grad.dtype)  # (m, OH, OW, C)
+                for a in range(s):
+                    for b in range(s):
+                        ties += winners[:, :, a, :, b]  # ties split the gradient
+                share = (upstream / ties)[:, :, None, :, None]
+                if covered:
+                    np.multiply(winners, share, out=dx[images].reshape(windows.shape))
+                else:
+                    dx[images, : oh * s, : ow * s] = (winners * share).reshape(m, oh * s, ow * s, c)
 
-        for_each_chunk(scatter, len(x), x.size)
+        for_each_chunk(scatter, n, x.size)
         return dx
 
     def config(self) -> dict[str, Any]:

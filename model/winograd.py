@@ -33,8 +33,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import DTypeLike
 from numpy.lib.stride_tricks import as_strided
+from numpy.typing import DTypeLike
 
 from model.layers import Array
 

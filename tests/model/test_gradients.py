@@ -114,6 +114,25 @@ def test_maxpool() -> None:
     check_layer(MaxPool2D(2), x)
 
 
+@pytest.mark.parametrize("shape", [(19, 8, 6, 3), (11, 7, 5, 2)])
+def test_maxpool_splits_the_gradient_among_tied_maxima(shape: tuple[int, ...]) -> None:
+    """Against a window-by-window loop, on a batch of several cached steps whose
+    windows tie (blank background, as a padded convolution gives) or not."""
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 3, size=shape).astype(np.float32)  # three values: many ties
+    layer = MaxPool2D(2)
+    out = layer.forward(x, training=True)
+    upstream = rng.normal(size=out.shape).astype(np.float32)
+    expected = np.zeros_like(x)
+    for n, i, j, c in np.ndindex(*out.shape):
+        window = x[n, 2 * i : 2 * i + 2, 2 * j : 2 * j + 2, c]
+        winners = window == window.max()
+        expected[n, 2 * i : 2 * i + 2, 2 * j : 2 * j + 2, c] = (
+            winners * upstream[n, i, j, c] / winners.sum()
+        )
+    np.testing.assert_allclose(layer.backward(upstream), expected, rtol=1e-6, atol=0)
+
+
 @pytest.mark.parametrize("shape", [(8, 5), (3, 4, 4, 5)])
 def test_batchnorm(shape: tuple[int, ...]) -> None:
     layer = BatchNorm(5)
