@@ -28,6 +28,7 @@ the products a weights file was trained with.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,7 +49,7 @@ STEP = 4
 class Saved:
     """What the forward pass keeps for the backward one."""
 
-    winograd: Winograd  # this step's filters, transformed
+    winograd: Winograd  # the filters of this forward pass, transformed
     spectra: Array  # flat: the transformed tiles, each STEP's (a*a, tiles, C) in turn
     padded_shape: tuple[int, ...]
 
@@ -73,7 +74,7 @@ class _Scratch:
 
     def __call__(self, name: str, shape: tuple[int, ...], images: int) -> Array:
         """``shape``, proportional to ``images`` (at most :data:`STEP`), uninitialised."""
-        size = int(np.prod(shape))
+        size = math.prod(shape)
         if name not in self.flat:
             self.flat[name] = np.empty(size // images * STEP, dtype=self.dtype)
         return self.flat[name][:size].reshape(shape)
