@@ -173,20 +173,20 @@ def add_tiles(
 
     ``tile_grads`` ``(a*a, m*th*tw, C)``. Down the rows first: ``B`` along the first
     axis, then row ``y`` of every tile added into image row ``2i + y`` (a band still
-    in the transformed columns); then ``B`` along the columns and the same adds across.
+    in the transformed columns, which lead, so the next product is one matrix product);
+    then ``B`` along the columns and the same adds across.
     """
     m, th, tw, c = shape
     a, back = winograd.size, winograd.inputs.T  # B
     hp = TILE_OUT * th + a - 2
     rows = scratch("by_rows", (a, a, m, th, tw, c), m)  # (y, q, image, i, j, C)
     np.matmul(back, tile_grads.reshape(a, -1), out=rows.reshape(a, -1))
-    band = scratch("band", (m, hp, a, tw, c), m)  # (image, row, q, j, C)
+    band = scratch("band", (a, m, hp, tw, c), m)  # (q, image, row, j, C)
     band[...] = 0
     for y in range(a):
-        band[:, y : y + TILE_OUT * th : TILE_OUT] += rows[y].transpose(1, 2, 0, 3, 4)
-    columns = scratch("by_columns", (m * hp, a, tw * c), m)
-    np.matmul(back, band.reshape(m * hp, a, tw * c), out=columns)
-    columns = columns.reshape(m, hp, a, tw, c)  # (image, row, x, j, C)
+        band[:, :, y : y + TILE_OUT * th : TILE_OUT] += rows[y]
+    columns = scratch("by_columns", (a, m, hp, tw, c), m)  # (x, image, row, j, C)
+    np.matmul(back, band.reshape(a, -1), out=columns.reshape(a, -1))
     out[...] = 0
     for x in range(a):
-        out[:, :, x : x + TILE_OUT * tw : TILE_OUT] += columns[:, :, x]
+        out[:, :, x : x + TILE_OUT * tw : TILE_OUT] += columns[x]
