@@ -11,7 +11,7 @@ computes the same function faster (equal to the plain pass up to float32 roundin
   added after pooling, to a quarter of the values; at inference batch norm is a fixed
   per-channel affine map, ``x * scale + shift``, folded with that bias into one multiply
   and one add, and ReLU is applied in place.
-- A block with enough input channels (``WINOGRAD_MIN_CHANNELS``) computes the four
+- A block with enough input channels (``model.winograd.MIN_CHANNELS``) computes the four
   positions of every pooling window by Winograd's F(2x2, kxk) (``model.winograd``): 36
   products instead of 100 for a 5x5 kernel, the shipped CNN's second convolution in 0.7
   of the time. A first layer, with one channel, keeps direct products (below): there the
@@ -52,8 +52,6 @@ from model.winograd import MIN_CHANNELS, Winograd
 IMAGES_PER_STEP = 2
 #: the pooling window a fused block handles (the shipped CNN's)
 POOL = 2
-#: input channels from which Winograd's transforms pay (measured in ``model.winograd``)
-WINOGRAD_MIN_CHANNELS = MIN_CHANNELS
 
 
 @dataclass(frozen=True)
@@ -71,9 +69,7 @@ class ConvBlock:
         inv_std = 1.0 / np.sqrt(state["running_var"] + np.float32(norm.eps))
         scale = (params["gamma"] * inv_std).astype(np.float32)
         shift = params["beta"] - state["running_mean"] * scale + conv.params["b"] * scale
-        fewer = (
-            winograd and conv.in_channels >= WINOGRAD_MIN_CHANNELS and Winograd.fits(conv.kernel)
-        )
+        fewer = winograd and conv.in_channels >= MIN_CHANNELS and Winograd.fits(conv.kernel)
         transformed = Winograd.of(conv.params["W"]) if fewer else None
         return cls(conv, scale, shift.astype(np.float32), transformed)
 

@@ -25,6 +25,7 @@ from model.network import Network
 from model.normalization import BatchNorm
 from model.pooling import MaxPool2D
 from model.weights import load
+from model.winograd import MIN_CHANNELS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,7 +56,7 @@ def assert_same(network: Network, x: np.ndarray) -> None:
 def test_cnn_fast_pass_equals_plain_on_random_inputs(kernels: list[int], batch: int) -> None:
     """The first block has too few channels for Winograd's products; the second has enough."""
     rng = np.random.default_rng(sum(kernels) + batch)
-    filters = [inference.WINOGRAD_MIN_CHANNELS, 8]
+    filters = [MIN_CHANNELS, 8]
     config = replace(PRESETS["cnn"], conv_filters=filters, conv_kernels=kernels, hidden=[16])
     network = with_statistics(build_network(config, rng), rng)
     assert_same(network, rng.random((batch, 28, 28, 1), dtype=np.float32))
@@ -112,7 +113,7 @@ def test_a_training_step_or_restore_renews_the_served_constants() -> None:
     """The served pass folds batch norm and transforms filters once; after the parameters
     change it must not answer with the old ones."""
     rng = np.random.default_rng(4)
-    config = replace(PRESETS["cnn"], conv_filters=[4, inference.WINOGRAD_MIN_CHANNELS])
+    config = replace(PRESETS["cnn"], conv_filters=[4, MIN_CHANNELS])
     network = with_statistics(build_network(replace(config, hidden=[16]), rng), rng)
     x = rng.random((3, 28, 28, 1), dtype=np.float32)
     saved, first = network.snapshot(), network.forward_fast(x)

@@ -13,7 +13,7 @@ import pytest
 from model import inference
 from model.conv import Conv2D
 from model.normalization import BatchNorm
-from model.winograd import POINTS, Winograd, toom_cook
+from model.winograd import MIN_CHANNELS, POINTS, Winograd, toom_cook
 
 
 @pytest.mark.parametrize("kernel", [3, 5, 7, 9])
@@ -41,7 +41,7 @@ def test_which_kernels_it_takes() -> None:
 def test_window_products_equal_the_direct_ones(kernel: int, size: tuple[int, int]) -> None:
     """All four positions of every pooling window, odd sizes dropping a row and a column."""
     rng = np.random.default_rng(kernel + size[1])
-    channels, filters, n = inference.WINOGRAD_MIN_CHANNELS, 24, 3
+    channels, filters, n = MIN_CHANNELS, 24, 3
     conv = Conv2D(channels, filters, kernel, padding=kernel // 2, rng=rng)
     norm = BatchNorm(filters)
     direct = inference.ConvBlock.of(conv, norm, winograd=False)
@@ -62,5 +62,5 @@ def test_window_products_equal_the_direct_ones(kernel: int, size: tuple[int, int
 
 def test_few_channels_stay_on_direct_products() -> None:
     rng = np.random.default_rng(3)
-    conv = Conv2D(inference.WINOGRAD_MIN_CHANNELS - 1, 8, 5, padding=2, rng=rng)
+    conv = Conv2D(MIN_CHANNELS - 1, 8, 5, padding=2, rng=rng)
     assert inference.ConvBlock.of(conv, BatchNorm(8)).winograd is None
