@@ -10,6 +10,7 @@ the same predictions.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -89,6 +90,28 @@ def test_mlp_fast_pass_equals_plain() -> None:
     rng = np.random.default_rng(5)
     network = build_network(replace(PRESETS["mlp"], hidden=[64, 32], dropout=0.3), rng)
     assert_same(network, rng.random((7, 784), dtype=np.float32))
+
+
+def test_kept_buffers_give_every_call_its_own_answer() -> None:
+    """A thread's buffers outlive a call: batches of other sizes after it (a last step of
+    one image, then two again) and other threads at once still get their own answers."""
+    rng = np.random.default_rng(13)
+    config = replace(PRESETS["cnn"], conv_filters=[MIN_CHANNELS, 8], hidden=[16])
+    network = with_statistics(build_network(config, rng), rng)
+    batches = [rng.random((n, 28, 28, 1), dtype=np.float32) for n in (3, 1, 4, 1, 5)]
+    expected = [network.forward_plain(x) for x in batches]
+    for x, plain in zip(batches * 2, expected * 2, strict=True):
+        np.testing.assert_allclose(network.forward_fast(x), plain, rtol=1e-4, atol=1e-5)
+
+    def answers(order: list[int]) -> list[np.ndarray]:
+        return [network.forward_fast(batches[i]) for i in order for _ in range(20)]
+
+    orders = [[0, 1, 2, 3, 4], [4, 3, 2, 1, 0]]
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(answers, orders))
+    for order, got in zip(orders, results, strict=True):
+        for index, answer in zip([i for i in order for _ in range(20)], got, strict=True):
+            np.testing.assert_allclose(answer, expected[index], rtol=1e-4, atol=1e-5)
 
 
 def test_fast_pass_keeps_nothing_on_the_layers() -> None:

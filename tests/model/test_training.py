@@ -10,13 +10,14 @@ import pytest
 
 from model.architectures import PRESETS, TrainConfig, build_network
 from model.calibration import fit_temperature
-from model.conv import Conv2D
+from model.conv import Conv2D, im2col, offset_patches, sum_in_order
 from model.evaluation import accuracy, expected_calibration_error
 from model.layers import Dense
 from model.losses import softmax
 from model.mnist import MNIST, to_float
 from model.network import Network
 from model.optimizers import SGD, Adam, Schedule
+from model.parallel import CHUNK_ITEMS
 from model.training import train
 
 CNN = Path(__file__).resolve().parents[2] / "weights" / "cnn.json"
@@ -164,6 +165,40 @@ def test_conv_matches_a_direct_convolution() -> None:
                     patch = xp[n, 2 * i : 2 * i + 3, 2 * j : 2 * j + 3, :]
                     expected[n, i, j, f] = (patch * w[:, :, :, f]).sum() + b[f]
     np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_a_one_channel_layer_trains_on_patches_by_offset_with_im2cols_bits(stride: int) -> None:
+    """A first layer's training patches are laid out by kernel offset; its output and
+    gradients have the same bits as from im2col's matrix, on chunks of uneven size."""
+    rng = np.random.default_rng(stride)
+    x = rng.random((37, 28, 28, 1), dtype=np.float32)
+    layer = Conv2D(1, 8, kernel=5, stride=stride, padding=2, rng=rng)
+    layer.params["b"] = rng.normal(size=8).astype(np.float32)
+    out = layer.forward(x, training=True)
+    cols, _ = layer._cache
+    assert isinstance(cols, np.ndarray) and cols.shape == (25, out.size // 8)
+    grad = rng.normal(size=out.shape).astype(np.float32)
+    layer.backward(grad)
+
+    xp = np.pad(x, ((0, 0), (2, 2), (2, 2), (0, 0)))
+    patches = im2col(xp, 5, 5, stride).reshape(-1, 25)  # (N*OH*OW, 25)
+    np.testing.assert_array_equal(
+        offset_patches(xp, 5, 5, stride, np.empty((25, len(patches)), np.float32)), patches.T
+    )
+    expected = patches @ layer.params["W"].reshape(25, 8) + layer.params["b"]
+    np.testing.assert_allclose(out.reshape(-1, 8), expected, rtol=1e-5, atol=1e-5)
+    g2d = grad.reshape(-1, 8)
+    chunks = [slice(start, min(start + CHUNK_ITEMS, 37)) for start in range(0, 37, CHUNK_ITEMS)]
+    per_image = len(g2d) // 37
+    partials = [
+        (
+            g2d[c.start * per_image : c.stop * per_image].T
+            @ patches[c.start * per_image : c.stop * per_image]
+        ).T
+        for c in chunks
+    ]
+    np.testing.assert_array_equal(layer.grads["W"].reshape(25, 8), sum_in_order(partials))
 
 
 def test_temperature_scaling_recovers_a_known_temperature() -> None:
