@@ -41,10 +41,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 from model.conv import Conv2D, by_offset
-from model.layers import Array, Dense, Dropout, Layer, ReLU
+from model.layers import Array, Dense, Dropout, Layer, ReLU, strided_view
 from model.normalization import BatchNorm
 from model.pooling import MaxPool2D
 from model.winograd import MIN_CHANNELS, Winograd
@@ -135,7 +134,7 @@ def _window_patches(padded: Array, k: int, ph: int, pw: int, buffers: Buffers) -
     else:
         cols = _buffer(buffers, "cols", (POOL * POOL * n * ph * pw, k * k * c))
         shape, strides = (*windows, k, k, c), (*steps, sh, sw, sc)
-    cols.reshape(shape)[...] = as_strided(padded, shape, strides, writeable=False)
+    cols.reshape(shape)[...] = strided_view(padded, shape, strides)
     return cols.T if by_offset(c) else cols
 
 

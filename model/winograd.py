@@ -33,10 +33,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 from numpy.typing import DTypeLike
 
-from model.layers import Array
+from model.layers import Array, strided_view
 
 #: outputs along each side of a tile: one 2x2 pooling window
 TILE_OUT = 2
@@ -113,11 +112,8 @@ class Winograd:
         """
         a, (n, _, _, c) = self.size, padded.shape
         sn, sh, sw, sc = padded.strides
-        tiles = as_strided(  # (a, a, n, th, tw, C): a strided view, copied once below
-            padded,
-            (a, a, n, th, tw, c),
-            (sh, sw, sn, TILE_OUT * sh, TILE_OUT * sw, sc),
-            writeable=False,
+        tiles = strided_view(  # (a, a, n, th, tw, C): a strided view, copied once below
+            padded, (a, a, n, th, tw, c), (sh, sw, sn, TILE_OUT * sh, TILE_OUT * sw, sc)
         )
         out.reshape(tiles.shape)[...] = tiles
         np.matmul(self.inputs, out.reshape(a, -1), out=rows.reshape(a, -1))  # B^T d: columns

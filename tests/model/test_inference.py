@@ -16,11 +16,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from numpy.lib.stride_tricks import as_strided
 
 from model import inference
 from model.architectures import PRESETS, build_network
 from model.conv import Conv2D
-from model.layers import Dense, Flatten, ReLU
+from model.layers import Dense, Flatten, ReLU, strided_view
 from model.mnist import MNIST, to_float
 from model.network import Network
 from model.normalization import BatchNorm
@@ -112,6 +113,19 @@ def test_kept_buffers_give_every_call_its_own_answer() -> None:
     for order, got in zip(orders, results, strict=True):
         for index, answer in zip([i for i in order for _ in range(20)], got, strict=True):
             np.testing.assert_allclose(answer, expected[index], rtol=1e-4, atol=1e-5)
+
+
+def test_strided_view_is_as_strideds_read_only_view() -> None:
+    """The served pass's views equal NumPy's ``as_strided`` ones, contiguous base or not."""
+    rng = np.random.default_rng(3)
+    base = rng.random((3, 10, 10, 2), dtype=np.float32)
+    for array in (base, base[1:], base[:, 1:]):  # the last is not contiguous
+        sn, sh, sw, sc = array.strides
+        shape, strides = (2, 2, len(array), 4, 4, 2), (sh, sw, sn, 2 * sh, 2 * sw, sc)
+        view = strided_view(array, shape, strides)
+        expected = as_strided(array, shape, strides, writeable=False)
+        np.testing.assert_array_equal(view, expected)
+        assert np.shares_memory(view, array) and not view.flags.writeable
 
 
 def test_fast_pass_keeps_nothing_on_the_layers() -> None:
