@@ -25,10 +25,10 @@ computes the same function faster (equal to the plain pass up to float32 roundin
   arrays of a step (a Winograd block's tiles, their transforms and products: 900 KB per
   image for the shipped CNN's second convolution; a direct block's patches, 627 KB) stay
   in the cache instead of a batch of 64 streaming tens of MB through memory. The buffers
-  are made once per thread and refilled on every step and every later call: a fresh
-  megabyte costs the kernel a page fault per 4 KB on first touch, a fifth of the time of
-  one image's pass. Nothing is kept on the layers, and each thread has its own buffers:
-  one network serves concurrent requests.
+  are made once per thread and refilled on every step and every later call, so a request
+  allocates none of them (3.6 MB a thread for the shipped CNN, steps of one and two
+  images; a thread's buffers go with it). Nothing is kept on the layers, and each thread
+  has its own buffers: one network serves concurrent requests.
 - Every other layer runs its own inference ``forward``; ``Dropout`` is skipped (the
   identity at inference) and a ``Dense`` followed by ``ReLU`` rectifies in place.
 """
