@@ -98,6 +98,13 @@ def blocked_matmul(a: Array, b: Array, rows: int = 2048, out: Array | None = Non
     return out
 
 
+def bias_gradient(grad: Array) -> Array:
+    """``(rows, F)`` -> ``(F,)``: the column sums, added row after row exactly as
+    ``grad.sum(axis=0)`` adds them (the same bits), by ``einsum``'s loop, which walks the
+    rows faster: a first layer's 12.8 MB of gradient in 0.58 ms against 1.54."""
+    return np.einsum("ij->j", grad)
+
+
 def sum_in_order(parts: list[Array]) -> Array:
     """The sum of same-shaped arrays, added first to last (a fixed rounding)."""
     total = parts[0].copy()
@@ -287,12 +294,12 @@ class Conv2D(Layer):
 
         partials = map_chunks(chunk_gradients, n)
         self.grads["W"][...] = sum_in_order(partials).reshape(self.params["W"].shape)
-        self.grads["b"][...] = g2d.sum(axis=0)
+        self.grads["b"][...] = bias_gradient(g2d)
         return self._unpad(dxp, padded_shape, grad.dtype)
 
     def _winograd_backward(self, grad: Array, saved: winograd_conv.Saved) -> Array:
         self.grads["W"][...], dxp = winograd_conv.backward(saved, grad, self.input_grad)
-        self.grads["b"][...] = grad.reshape(-1, self.filters).sum(axis=0)
+        self.grads["b"][...] = bias_gradient(grad.reshape(-1, self.filters))
         return self._unpad(dxp, saved.padded_shape, grad.dtype)
 
     def _unpad(self, dxp: Array | None, padded_shape: tuple[int, ...], dtype: Any) -> Array:

@@ -10,7 +10,7 @@ import pytest
 
 from model.architectures import PRESETS, TrainConfig, build_network
 from model.calibration import fit_temperature
-from model.conv import Conv2D, im2col, offset_patches, sum_in_order
+from model.conv import Conv2D, bias_gradient, im2col, offset_patches, sum_in_order
 from model.evaluation import accuracy, expected_calibration_error
 from model.layers import Dense
 from model.losses import softmax
@@ -199,6 +199,13 @@ def test_a_one_channel_layer_trains_on_patches_by_offset_with_im2cols_bits(strid
         for c in chunks
     ]
     np.testing.assert_array_equal(layer.grads["W"].reshape(25, 8), sum_in_order(partials))
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (37 * 784, 8), (128 * 784, 32), (128 * 196, 64)])
+def test_bias_gradient_adds_like_numpys_sum(shape: tuple[int, int]) -> None:
+    """The faster column sums keep ``sum(axis=0)``'s order of additions, so its bits."""
+    grad = np.random.default_rng(shape[0]).normal(size=shape).astype(np.float32)
+    np.testing.assert_array_equal(bias_gradient(grad), grad.sum(axis=0))
 
 
 def test_temperature_scaling_recovers_a_known_temperature() -> None:
