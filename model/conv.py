@@ -20,10 +20,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 from model import initializers, winograd_conv
-from model.layers import Array, Layer
+from model.layers import Array, Layer, strided_view
 from model.parallel import map_chunks
 from model.winograd import MIN_CHANNELS, TILE_OUT, Winograd
 
@@ -33,7 +32,8 @@ def _out_size(size: int, kernel: int, stride: int, padding: int) -> int:
 
 
 def _grids(images: slice, per_image: int) -> slice:
-    """The columns of :func:`offset_patches`'s matrix that hold ``images``."""
+    """Where ``images`` lie along an axis of one entry per output pixel: a gradient's rows,
+    :func:`offset_patches`'s columns."""
     return slice(images.start * per_image, images.stop * per_image)
 
 
@@ -46,8 +46,8 @@ def im2col(x: Array, kh: int, kw: int, stride: int, out: Array | None = None) ->
     n, h, w, c = x.shape
     oh, ow = (h - kh) // stride + 1, (w - kw) // stride + 1
     sn, sh, sw, sc = x.strides
-    patches = as_strided(  # (N, OH, OW, kh, kw, C), a read-only view: no copy yet
-        x, (n, oh, ow, kh, kw, c), (sn, sh * stride, sw * stride, sh, sw, sc), writeable=False
+    patches = strided_view(  # (N, OH, OW, kh, kw, C), a read-only view: no copy yet
+        x, (n, oh, ow, kh, kw, c), (sn, sh * stride, sw * stride, sh, sw, sc)
     )
     if out is None:
         return np.ascontiguousarray(patches).reshape(n, oh, ow, kh * kw * c)
@@ -74,8 +74,8 @@ def offset_patches(x: Array, kh: int, kw: int, stride: int, out: Array) -> Array
     n, h, w, c = x.shape
     oh, ow = (h - kh) // stride + 1, (w - kw) // stride + 1
     sn, sh, sw, sc = x.strides
-    patches = as_strided(  # (kh, kw, C, N, OH, OW), a read-only view: no copy yet
-        x, (kh, kw, c, n, oh, ow), (sh, sw, sc, sn, sh * stride, sw * stride), writeable=False
+    patches = strided_view(  # (kh, kw, C, N, OH, OW), a read-only view: no copy yet
+        x, (kh, kw, c, n, oh, ow), (sh, sw, sc, sn, sh * stride, sw * stride)
     )
     grid = out.reshape(patches.shape)  # splits rows and columns: a view of ``out``
     if not np.may_share_memory(grid, out):

@@ -128,14 +128,15 @@ def _window_patches(padded: Array, k: int, ph: int, pw: int, buffers: Buffers) -
     sn, sh, sw, sc = padded.strides
     windows = (POOL, POOL, n, ph, pw)
     steps = (sh, sw, sn, POOL * sh, POOL * sw)
-    if by_offset(c):  # (k, k, C, 2, 2, n, ph, pw)
+    offsets = by_offset(c)
+    if offsets:  # (k, k, C, 2, 2, n, ph, pw)
         cols = _buffer(buffers, "offsets", (k * k * c, POOL * POOL * n * ph * pw))
         shape, strides = (k, k, c, *windows), (sh, sw, sc, *steps)
     else:
         cols = _buffer(buffers, "cols", (POOL * POOL * n * ph * pw, k * k * c))
         shape, strides = (*windows, k, k, c), (*steps, sh, sw, sc)
     cols.reshape(shape)[...] = strided_view(padded, shape, strides)
-    return cols.T if by_offset(c) else cols
+    return cols.T if offsets else cols
 
 
 def fusable(layers: Sequence[Layer], at: int) -> bool:
