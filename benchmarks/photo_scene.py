@@ -1,7 +1,8 @@
 """How a synthetic photo or scan is made of an ink layer: paper, light, camera.
 
 ``photo_bytes`` lays the ink on paper (coloured, squared or a dark chalk
-board; blue, black, chalk or pencil), lights it (gradients, vignetting, a soft
+board; blue, black, chalk or pencil; for ``photo_desk`` a sheet lying at a slant on a
+darker table, its edge near the writing), lights it (gradients, vignetting, a soft
 shadow or, for ``photo_shadow``, a sharp one), looks at it through a camera
 (rotation up to 10 degrees and mild perspective, blur, sensor noise) and
 encodes it as JPEG. Every random choice comes from the ``rng`` passed in.
@@ -81,6 +82,45 @@ def _perspective_coeffs(out_pts: Array, in_pts: Array) -> tuple[float, ...]:
     return tuple(float(c) for c in solution)
 
 
+#: ``photo_desk``: the sheet's edge lies this far from the ink (a share of the frame's
+#: shorter side), the sheet turned by up to ``SHEET_TURN`` degrees
+SHEET_MARGIN = (0.03, 0.3)
+SHEET_TURN = 15.0
+
+
+def on_a_table(scene: Array, alpha: Array, rng: np.random.Generator) -> Array:
+    """``scene`` as a sheet lying on a table: beyond a turned rectangle round the ink, a
+    darker wood or grey surface with a little grain."""
+    h, w = alpha.shape
+    ys, xs = np.nonzero(alpha > 0.05)
+    if xs.size:
+        centre = np.array([(xs.min() + xs.max()) / 2, (ys.min() + ys.max()) / 2])
+        half = np.array([xs.max() - xs.min(), ys.max() - ys.min()]) / 2
+    else:  # a blank sheet: round where a digit would be
+        half = np.full(2, rng.uniform(0.12, 0.3) * h)
+        centre = rng.uniform(half + 0.12 * h, np.array([w, h]) - half - 0.12 * h)
+    # a margin of at least a quarter of the ink's half-diagonal keeps the ink on the turned sheet
+    least = 0.25 * float(np.hypot(*half))
+    margins = least + rng.uniform(*SHEET_MARGIN, size=4) * min(w, h)  # left, top, right, bottom
+    corners = np.array(
+        [
+            [-half[0] - margins[0], -half[1] - margins[1]],
+            [half[0] + margins[2], -half[1] - margins[1]],
+            [half[0] + margins[2], half[1] + margins[3]],
+            [-half[0] - margins[0], half[1] + margins[3]],
+        ]
+    )
+    turn = np.deg2rad(rng.uniform(-SHEET_TURN, SHEET_TURN))
+    rot = np.array([[np.cos(turn), -np.sin(turn)], [np.sin(turn), np.cos(turn)]])
+    sheet = Image.new("L", (w, h), 0)
+    ImageDraw.Draw(sheet).polygon([tuple(p) for p in corners @ rot.T + centre], fill=255)
+    on_sheet = np.asarray(sheet, np.float32)[..., None] / 255.0
+    table = rng.uniform(0.1, 0.55) * rng.uniform([0.6, 0.4, 0.25], [1.0, 0.85, 0.7])
+    grain = rng.normal(0, rng.uniform(0.01, 0.04), size=(h, w, 1))
+    surface = np.clip(table + grain, 0, 1).astype(np.float32)
+    return scene * on_sheet + surface * (1 - on_sheet)
+
+
 def _colours(family: str, rng: np.random.Generator) -> tuple[Array, Array]:
     """Paper (background) and ink colours, RGB in [0, 1]."""
     if family == "photo_chalk":
@@ -117,6 +157,8 @@ def photo_bytes(alpha: Array, family: str, rng: np.random.Generator, spacing: fl
     """Render a photo or scan of the ink in ``alpha`` and encode it as JPEG."""
     h, w = alpha.shape
     scene = ink_on_paper(alpha, family, rng, spacing)
+    if family == "photo_desk":
+        scene = on_a_table(scene, alpha, rng)
     if family != "scan":
         scene = scene * lighting((w, h), rng)[..., None]
     if family == "photo_shadow":

@@ -39,7 +39,9 @@ Array = np.ndarray
 CANVAS_FAMILIES = synthetic.CANVAS_FAMILIES  # the same canvases as the MNIST families
 PHOTO_FAMILIES = ("photo_paper", "photo_grid", "photo_pencil", "scan")
 SCAN_FAMILIES = ("scan_faint", "scan_small")
-FAMILIES = CANVAS_FAMILIES + PHOTO_FAMILIES + SCAN_FAMILIES
+#: a photo of the sheet on a table; last, so that the other families keep their seeds
+TABLE_FAMILIES = ("photo_desk",)
+FAMILIES = CANVAS_FAMILIES + PHOTO_FAMILIES + SCAN_FAMILIES + TABLE_FAMILIES
 GAPS = {  # space between a number's digits, as a share of the digit height
     "ordinary": (0.15, 0.45),
     "tight": (0.0, 0.08),
@@ -121,7 +123,7 @@ def scene(family: str, strokes: Strokes, label: str, rng: np.random.Generator) -
         return Sample(
             labels, image=synthetic.canvas_of(family, canvas_alpha(family, strokes, rng), rng)
         )
-    if family in PHOTO_FAMILIES:
+    if family in PHOTO_FAMILIES + TABLE_FAMILIES:
         return Sample(labels, data=photo_data(family, strokes, rng))
     if family == "scan_faint":
         return Sample(labels, data=faint_scan(strokes, rng))

@@ -52,6 +52,7 @@ PHOTO_FAMILIES = (
     "scan",
     "photo_pencil",
     "photo_shadow",
+    "photo_desk",
 )
 FAMILIES = CANVAS_FAMILIES + PHOTO_FAMILIES
 NUMBER_LENGTHS = (2, 3, 4, 5, 6)

@@ -8,6 +8,9 @@ clutter:
 - **ruled or squared-paper lines**: spanning the image from border to border
   while thin, or a lattice covering little of its box (``is_line``);
 - **a photo's corner**: a blob in a corner lying along both borders;
+- **the page's edge in a photo**: what the paper analysis left of the table beside
+  the sheet, lying along a border of the image over a long run or as a shallow
+  sliver (``on_page_edge``, ``is_sliver``);
 - **a pen, pencil or marker lying on the page**: a straight, solid band far wider
   than the curved writing's strokes (``pens``);
 - **a frame round the writing**: a circled answer or a form's box, closed or not,
@@ -41,6 +44,19 @@ LINE_FILL = 0.15
 #: along this fraction of both borders, is the photo's corner, not writing.
 CORNER_SIZE = 0.25
 CORNER_CONTACT = 0.5
+#: In a photo, a component touching a border of the image over at least this share of
+#: that side, and along at least ``EDGE_CONTACT`` of its own extent there, without
+#: reaching the opposite border, is the table beside the sheet: where the page's edge
+#: runs at a slant, the paper analysis leaves wedges of table in the blocks it shares
+#: with the page. A stroke that leaves the photo crosses the border only for its width.
+EDGE_RUN = 0.15
+EDGE_CONTACT = 0.6
+#: So is a shorter sliver, over at least this share of the side, reaching no deeper into
+#: the image than it runs along the border ...
+SLIVER_RUN = 0.05
+#: ... nor than this share of the image (a digit merged with a dark band of light along
+#: the border reaches deeper). A sliver is no writing even when nothing else is there.
+SLIVER_DEPTH = 0.25
 #: A straight, solid band (at least ``BAR_LENGTH`` times as long as wide, covering at least
 #: ``BAR_FILL`` of that rectangle: no curve, no second stroke) at least ``PEN_WIDTH`` times
 #: as wide as the strokes of the curved writing beside it is a pen, a pencil or a marker
@@ -89,14 +105,61 @@ def in_corner(parts: Components, i: int) -> bool:
     return bool(row.mean() >= CORNER_CONTACT and column.mean() >= CORNER_CONTACT)
 
 
-def not_clutter(parts: Components) -> list[int]:
-    """Components that are neither lines, corners, pens nor frames (a lone line is kept:
-    it is then the digit, a 1 drawn from top to bottom)."""
+def _border_runs(parts: Components, i: int) -> list[tuple[int, int, int, int]]:
+    """For each border component ``i`` touches but does not reach across the image from
+    (a stroke of a digit cropped close does): its pixels on the border, its extent
+    along the border, its depth across it, and the border's length."""
+    h, w = parts.shape
+    x0, y0, x1, y1 = (int(v) for v in parts.boxes[i])
+    blob = parts.mask([i])
+    runs = []
+    if (y0 == 0) != (y1 == h):
+        row = 0 if y0 == 0 else h - 1
+        runs.append((int(blob[row, x0:x1].sum()), x1 - x0, y1 - y0, w))
+    if (x0 == 0) != (x1 == w):
+        column = 0 if x0 == 0 else w - 1
+        runs.append((int(blob[y0:y1, column].sum()), y1 - y0, x1 - x0, h))
+    return runs
+
+
+def on_page_edge(parts: Components, i: int) -> bool:
+    """Component ``i`` lies along a border of the image: touching it along ``EDGE_CONTACT``
+    of its extent there, over ``EDGE_RUN`` of the side, or a sliver (``is_sliver``)."""
+    return is_sliver(parts, i) or any(
+        run >= EDGE_CONTACT * extent and run >= EDGE_RUN * side
+        for run, extent, _, side in _border_runs(parts, i)
+    )
+
+
+def is_sliver(parts: Components, i: int) -> bool:
+    """Component ``i`` lies along a border of the image over ``SLIVER_RUN`` of the side,
+    reaching no deeper into the image than that run, nor than ``SLIVER_DEPTH`` of it: a
+    sliver of table."""
+    h, w = parts.shape
+    return any(
+        run >= EDGE_CONTACT * extent
+        and run >= SLIVER_RUN * side
+        and depth <= min(run, SLIVER_DEPTH * (h + w - side))  # h + w - side: the size across
+        for run, extent, depth, side in _border_runs(parts, i)
+    )
+
+
+def not_clutter(parts: Components, photo: bool = False) -> list[int]:
+    """Components that are neither lines, corners, pens nor frames, nor in a ``photo`` the
+    page's edge (a lone line is kept: it is then the digit, a 1 drawn from top to bottom;
+    so is ink along the photo's border that reaches deep into it when there is nothing
+    else: a digit cropped close, its bar on the border)."""
     lines = {
         i for i in range(parts.count) if is_line(parts.boxes[i], int(parts.areas[i]), parts.shape)
     }
     corners = {i for i in range(parts.count) if in_corner(parts, i)}
     rest = [i for i in range(parts.count) if i not in lines | corners]
+    if photo and rest:
+        on_page = [i for i in rest if not on_page_edge(parts, i)]
+        if on_page and parts.areas[on_page].max() >= speck_limit(parts, rest):
+            rest = on_page
+        else:  # no writing but the page's edge: a digit cropped close is deep, a sliver not
+            rest = [i for i in rest if not is_sliver(parts, i)]
     sizable = not_specks(parts, rest) if rest else []
     around = pens(parts, sizable) | frames(parts, sizable)
     return [i for i in rest if i not in around] or list(lines)
@@ -201,9 +264,9 @@ def not_specks(parts: Components, ids: list[int]) -> list[int]:
     return [i for i in ids if parts.areas[i] >= limit]
 
 
-def meaningful(parts: Components) -> list[int]:
+def meaningful(parts: Components, photo: bool = False) -> list[int]:
     """Components that are neither specks nor clutter, largest first."""
-    ids = not_clutter(parts)
+    ids = not_clutter(parts, photo)
     if not ids:
         return []
     return sorted(not_specks(parts, ids), key=lambda i: -int(parts.areas[i]))

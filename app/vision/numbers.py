@@ -358,10 +358,10 @@ def split_group(
     return regions_between(mask, box, pieces_in(mask, box, width, stroke))
 
 
-def digit_groups(parts: Components) -> list[list[int]]:
+def digit_groups(parts: Components, photo: bool = False) -> list[list[int]]:
     """Components grouped into digits: stacked strokes, then broken strokes linked
     (specks included, so the dashes of a dashed digit count), then leftovers absorbed."""
-    ids = not_clutter(parts)
+    ids = not_clutter(parts, photo)
     if not ids:
         return []
     limit = speck_limit(parts, ids)
@@ -388,7 +388,7 @@ def number_layout(mask: Array, photo: bool = False) -> NumberLayout:
     In a photo, groups touching the image's border are dropped when others do not.
     """
     parts = label_components(mask)
-    groups = digit_groups(parts)
+    groups = digit_groups(parts, photo)
     if not groups:
         return NumberLayout([], 0.0, 0.0)
     boxes = [union(parts.boxes[g]) for g in groups]

@@ -4,7 +4,7 @@ The paper's brightness is estimated on a grid of blocks (a bright percentile of
 each block), then a grey closing over the grid fills blocks covered by fat
 strokes while keeping the edges of shadows, and near a sharp step of the light
 (a cast shadow's edge) the paper is made exact. In a photo, wide dark regions
-beyond a sharp edge, reaching the border, are off the page (a table) and hold no
+beyond a sharp edge, lying along the border, are off the page (a table) and hold no
 ink, unless writing shows inside them. A clean drawing needs none of this: its
 paper is its one flat background level (``drawing_paper``).
 """
@@ -33,6 +33,10 @@ DRAWING_BORDER = 0.5
 OFF_PAGE = 0.6
 #: ... over at least this share of the region.
 SHADOWED_INK_SHARE = 0.002
+#: A table lies between the page and the photo's border: its blocks on the border are at
+#: least this share of its blocks along the page. A digit cropped close, its fat strokes
+#: dark blocks reaching the border, touches it only where its strokes end.
+TABLE_CONTACT = 0.5
 #: A block darker than this fraction of its brightest neighbour is at a sharp step of the
 #: paper's light (a cast shadow's edge; vignetting changes far more slowly). Not for light
 #: ink: on a dark board, fat chalk strokes lower blocks that much.
@@ -140,7 +144,9 @@ def off_page(level: Array, small: Array, block: int) -> Array:
     keep = [
         i
         for i, region in regions.items()
-        if _table_like(region, sharp) and not _holds_writing(region, level, small, block)
+        if _table_like(region, sharp)
+        and _along_border(region)
+        and not _holds_writing(region, level, small, block)
     ]
     return parts.mask(keep)
 
@@ -149,6 +155,15 @@ def _table_like(region: Array, sharp: Array) -> bool:
     """Behind a sharp edge, and wide: some block with all its neighbours in the region
     (a stroke touching the border, however fat, is only one or two blocks wide)."""
     return bool((region & sharp).any() and erode(region.astype(np.uint8), border=EDGE).any())
+
+
+def _along_border(region: Array) -> bool:
+    """The region's blocks on the grid's border are at least ``TABLE_CONTACT`` of its
+    blocks beside the rest of the grid (its edge along the page)."""
+    ring = np.ones(region.shape, dtype=bool)
+    ring[1:-1, 1:-1] = False
+    inner_edge = region & ~erode(region.astype(np.uint8), border=EDGE).astype(bool) & ~ring
+    return int((region & ring).sum()) >= TABLE_CONTACT * int(inner_edge.sum())
 
 
 def _holds_writing(region: Array, level: Array, small: Array, block: int) -> bool:

@@ -65,7 +65,7 @@ CUT_SIDE = 160
 #: Analysis pixels of margin around a digit's region.
 MARGIN = 2
 
-NO_INK_LEFT = "No digit found: only specks or ruled lines, no writing."
+NO_INK_LEFT = "No digit found: only specks, ruled lines or the page's edge, no writing."
 
 
 @dataclass

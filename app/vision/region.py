@@ -132,7 +132,7 @@ def digit_region(mask: Array, photo: bool = False) -> Region | None:
     when it is close to it and no bigger than it.
     """
     parts = label_components(mask)
-    ids = meaningful(parts)
+    ids = meaningful(parts, photo)
     if not ids:
         return None
     edge = {i for i in ids if photo and touches_border(parts.boxes[i], parts.shape)}

@@ -16,7 +16,7 @@ from strokes import (
     strokes_for,
 )
 
-from app.vision.clutter import holes, pens
+from app.vision.clutter import holes, not_clutter, on_page_edge, pens
 from app.vision.components import label_components
 from app.vision.pipeline import (
     load_image,
@@ -171,3 +171,53 @@ def test_a_bar_is_a_pen_only_beside_curved_writing_far_thinner() -> None:
         found = pens(parts, list(range(parts.count)))
         assert len(found) == expected
         assert all(parts.boxes[i][0] == 40 for i in found)  # the bar, not the rule or the ring
+
+
+def a_ring_and(extra: str) -> np.ndarray:
+    """A 120x160 analysis mask: a ring (a 0) in the middle and ``extra``: a wedge of table
+    along the top border (``wedge``), a shorter sliver of it (``sliver``), a digit's
+    stroke leaving the photo at the bottom (``cut``), or nothing."""
+    yy, xx = np.mgrid[0:120, 0:160]
+    mask = (np.hypot(yy - 60, xx - 80) >= 25) & (np.hypot(yy - 60, xx - 80) < 29)
+    if extra == "wedge":  # the page's edge at a slant: 0 to 5 pixels deep over 60 pixels
+        mask |= (xx >= 100) & (yy < (xx - 100) / 12)
+    if extra == "sliver":  # 0 to 2 pixels deep over 20 pixels: an eighth of the side
+        mask |= (xx >= 125) & (xx < 145) & (yy < (xx - 125) / 8)
+    if extra == "cut":  # a 1 beside the 0, running off the bottom of the photo
+        mask |= (xx >= 125) & (xx < 131) & (yy >= 50)
+    return mask
+
+
+@pytest.mark.parametrize("extra", ["wedge", "sliver"])
+def test_the_tables_wedge_along_a_photos_border_is_not_writing(extra: str) -> None:
+    parts = label_components(a_ring_and(extra))
+    wedge = next(i for i in range(parts.count) if parts.boxes[i][1] == 0)
+    assert on_page_edge(parts, wedge)
+    assert wedge not in not_clutter(parts, photo=True)
+    assert wedge in not_clutter(parts, photo=False)  # a drawing has no page's edge
+
+
+def test_a_stroke_leaving_the_photo_is_writing() -> None:
+    parts = label_components(a_ring_and("cut"))
+    assert not any(on_page_edge(parts, i) for i in range(parts.count))
+    assert len(not_clutter(parts, photo=True)) == 2
+
+
+def test_a_sliver_of_table_alone_is_no_writing() -> None:
+    """A blank sheet on a table: what the paper analysis leaves of the table is all the ink."""
+    mask = a_ring_and("wedge")
+    mask[20:100, 50:110] = False  # the ring gone
+    parts = label_components(mask)
+    assert parts.count == 1 and on_page_edge(parts, 0)
+    assert not_clutter(parts, photo=True) == []
+
+
+def test_a_digit_cropped_close_along_the_border_is_kept_alone() -> None:
+    """A 7 whose bar lies on the photo's top border lies along it as the page's edge does,
+    but reaches deep into the image: with nothing else there, it is the digit."""
+    mask = np.zeros((120, 160), dtype=bool)
+    mask[0:6, 40:120] = True  # the bar, on the border
+    mask[0:100, 110:118] = True  # the stem, down to near the bottom
+    parts = label_components(mask)
+    assert parts.count == 1 and on_page_edge(parts, 0)
+    assert not_clutter(parts, photo=True) == [0]
