@@ -5,7 +5,8 @@ board; blue, black, chalk or pencil; for ``photo_desk`` a sheet lying at a slant
 darker table, its edge near the writing), lights it (gradients, vignetting, a soft
 shadow or, for ``photo_shadow``, a sharp one), looks at it through a camera
 (rotation up to 10 degrees and mild perspective, blur, sensor noise) and
-encodes it as JPEG. Every random choice comes from the ``rng`` passed in.
+encodes it as JPEG; ``close_crop`` then cuts such a photo down to its ink, as a person
+does before sending it. Every random choice comes from the ``rng`` passed in.
 """
 
 from __future__ import annotations
@@ -171,4 +172,35 @@ def photo_bytes(alpha: Array, family: str, rng: np.random.Generator, spacing: fl
     image = Image.fromarray(np.clip(noisy + 0.5, 0, 255).astype(np.uint8), "RGB")
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=int(rng.integers(55, 92)))
+    return buffer.getvalue()
+
+
+#: ``close_crop``: ink is darker than this share of the paper's light nearby, and the
+#: crop keeps a margin of up to ``CROP_MARGIN`` of the ink's height round it (0: the
+#: strokes touch the frame)
+CROP_INK = 0.6
+CROP_MARGIN = 0.05
+CROP_REACH = 5  # pixels of the quarter-size copy: wider than a stroke
+
+
+def close_crop(data: bytes, rng: np.random.Generator) -> bytes:
+    """The photo in ``data`` cropped to its ink's box and a small random margin."""
+    image = Image.open(io.BytesIO(data)).convert("RGB")
+    grey_image = image.convert("L")
+    # the paper's light near each pixel: the brightest nearby, smoothed (strokes are thin),
+    # found on a copy a quarter the size
+    small = grey_image.reduce(4)
+    paper = (
+        small.filter(ImageFilter.MaxFilter(CROP_REACH))
+        .filter(ImageFilter.GaussianBlur(CROP_REACH))
+        .resize(grey_image.size, Image.Resampling.BILINEAR)
+    )
+    grey, light = np.asarray(grey_image, np.float32), np.asarray(paper, np.float32)
+    ys, xs = np.nonzero(grey < CROP_INK * light)
+    margin = int(rng.uniform(0, CROP_MARGIN) * (ys.max() - ys.min()))
+    box = (xs.min() - margin, ys.min() - margin, xs.max() + 1 + margin, ys.max() + 1 + margin)
+    w, h = image.size
+    crop = image.crop((max(0, box[0]), max(0, box[1]), min(w, box[2]), min(h, box[3])))
+    buffer = io.BytesIO()
+    crop.save(buffer, format="JPEG", quality=int(rng.integers(75, 95)))
     return buffer.getvalue()

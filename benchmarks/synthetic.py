@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from benchmarks import photo_scene
 from benchmarks.photo_scene import photo_bytes
 from benchmarks.redraw import digit_alpha, pen_alpha, place, place_inside
 
@@ -53,6 +54,7 @@ PHOTO_FAMILIES = (
     "photo_pencil",
     "photo_shadow",
     "photo_desk",
+    "photo_cropped",
 )
 FAMILIES = CANVAS_FAMILIES + PHOTO_FAMILIES
 NUMBER_LENGTHS = (2, 3, 4, 5, 6)
@@ -120,6 +122,9 @@ def photo_sample(
     else:
         alpha = digit_alpha(digit, height)
     spacing = height / rng.uniform(1.3, 2.5)
+    if family == "photo_cropped":
+        data = photo_bytes(place_inside(alpha, size, rng, 0.12), "photo_paper", rng, spacing)
+        return photo_scene.close_crop(data, rng)
     return photo_bytes(place_inside(alpha, size, rng, 0.12), family, rng, spacing)
 
 

@@ -28,7 +28,8 @@ NUMBER_COUNT = 80
 
 #: Accuracy floors (fractions) for these samples.
 FLOORS = {  # measured 0.98, 0.99, 0.99, 0.97, 0.99, 0.9875, 0.9875, 0.975, 0.9875, 0.9875, 0.9875,
-    # and photo_desk 0.9875 (0.8875 before the page's edge was told from writing)
+    # photo_desk 0.9875 (0.8875 before the page's edge was told from writing), and
+    # photo_cropped 0.925 (0.8875 before a table had to lie along the border)
     "canvas_transparent": 0.96,
     "canvas_white": 0.97,
     "canvas_dark": 0.96,
@@ -41,7 +42,12 @@ FLOORS = {  # measured 0.98, 0.99, 0.99, 0.97, 0.99, 0.9875, 0.9875, 0.975, 0.98
     "photo_pencil": 0.93,
     "photo_shadow": 0.93,
     "photo_desk": 0.95,
+    "photo_cropped": 0.9,
 }
+#: Digits reported as no digit at all, allowed per family: none but in a photo cropped to
+#: the ink, where fat strokes covering most of the crop can be taken for noise (measured
+#: 1 of 80; 3 before)
+EMPTY_ALLOWED = {"photo_cropped": 2}
 NUMBER_FLOORS = {2: 0.92, 4: 0.92}  # measured 0.95 and 0.95 (whole numbers right)
 #: At most this share of single digits said to hold several (``Prepared.digits_found``) ...
 SEVERAL_SHARE = 0.02
@@ -67,7 +73,8 @@ def test_family_accuracy(family: str, network: Network, test_set: tuple) -> None
     images, labels = test_set
     count = PHOTO_COUNT if family in synthetic.PHOTO_FAMILIES else COUNT
     result = robustness.family_result(family, network, images, labels, count, SEED)
-    assert result.empty == 0, f"{family}: {result.empty} digits reported as no digit"
+    empty = result.empty
+    assert empty <= EMPTY_ALLOWED.get(family, 0), f"{family}: {empty} digits reported as no digit"
     assert result.accuracy >= FLOORS[family], f"{family}: {result.accuracy:.3f}"
     # one digit said to hold several: measured 1 (a wide 4) in canvas_transparent, else 0
     assert result.several <= SEVERAL_SHARE * count, f"{family}: {result.several} said several"
