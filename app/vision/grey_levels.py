@@ -40,5 +40,5 @@ def otsu(values: Array, bins: int = 64) -> float:
 
 def robust_noise(ink: Array) -> float:
     """Standard deviation of the paper's ink values, from their median absolute deviation."""
-    sample = ink[::2, ::2] if min(ink.shape) >= 64 else ink
+    sample = ink[::2, ::2] if ink.ndim == 2 and min(ink.shape) >= 64 else ink
     return quantile(np.abs(sample - quantile(sample, 0.5)), 0.5) * 1.4826

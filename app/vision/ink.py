@@ -66,6 +66,8 @@ MIN_STROKE = 0.3
 #: Where the paper's light has a sharp step (a cast shadow's edge) its estimate is least
 #: sure and its errors show as faint wedges of "ink": there strokes must reach this.
 STEP_FAINT_STROKE = 0.2
+#: Pixels of paper at least, for its noise to be measured on them alone (``paper_noise``).
+MIN_PAPER_PIXELS = 64
 #: Strokes thinner than this on the analysis copy call for a larger copy (the width
 #: estimate, twice the area over the boundary, reads 2 for any line 1 or 2 pixels wide).
 MIN_STROKE_PIXELS = 2.5
@@ -139,6 +141,16 @@ def ink_from(grey: Array, paper: Array) -> Array:
     return np.float32(1.0) - grey / np.maximum(paper, np.float32(1 / 255))
 
 
+def paper_noise(ink: Array) -> float:
+    """The paper's noise: the spread of every pixel's ink, or, where most pixels hold
+    ink (a fat digit photographed and cropped close), of the pixels fainter than
+    ``MIN_CONTRAST``; the ink's own spread would make its strokes look like noise."""
+    if quantile(ink, 0.5) <= MIN_CONTRAST:
+        return robust_noise(ink)
+    paper = ink[ink < MIN_CONTRAST]
+    return robust_noise(paper) if paper.size >= MIN_PAPER_PIXELS else robust_noise(ink)
+
+
 def analysis_scale(size: tuple[int, int], side: int = ANALYSIS_SIDE) -> int:
     return max(1, -(-max(size) // side))
 
@@ -179,7 +191,7 @@ def analyse_at(grey: Image.Image, scale: int) -> InkMap:
     if off.any():
         # only the off blocks' own ink: a digit ending beside them is on the page
         ink[cover(off.astype(np.uint8), block, small.shape)] = 0.0
-    noise = robust_noise(ink)
+    noise = paper_noise(ink)
     threshold, low, high, reason = levels(ink, noise, stepped=sharp is not smooth)
     # crops read the paper from the block grid, or from this copy where a sharp step
     # was made exact (the grid would spill the lit side's level over the shadow again)
