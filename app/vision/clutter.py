@@ -125,9 +125,9 @@ def _border_runs(parts: Components, i: int) -> list[tuple[int, int, int, int]]:
 def on_page_edge(parts: Components, i: int) -> bool:
     """Component ``i`` lies along a border of the image: touching it along ``EDGE_CONTACT``
     of its extent there, over ``EDGE_RUN`` of the side, or a sliver (``is_sliver``)."""
-    return is_sliver(parts, i) or any(
-        run >= EDGE_CONTACT * extent and run >= EDGE_RUN * side
-        for run, extent, _, side in _border_runs(parts, i)
+    runs = _border_runs(parts, i)
+    return _sliver(runs, parts.shape) or any(
+        run >= EDGE_CONTACT * extent and run >= EDGE_RUN * side for run, extent, _, side in runs
     )
 
 
@@ -135,12 +135,16 @@ def is_sliver(parts: Components, i: int) -> bool:
     """Component ``i`` lies along a border of the image over ``SLIVER_RUN`` of the side,
     reaching no deeper into the image than that run, nor than ``SLIVER_DEPTH`` of it: a
     sliver of table."""
-    h, w = parts.shape
+    return _sliver(_border_runs(parts, i), parts.shape)
+
+
+def _sliver(runs: list[tuple[int, int, int, int]], shape: tuple[int, int]) -> bool:
+    across = sum(shape)  # minus a border's length: the image's size across that border
     return any(
         run >= EDGE_CONTACT * extent
         and run >= SLIVER_RUN * side
-        and depth <= min(run, SLIVER_DEPTH * (h + w - side))  # h + w - side: the size across
-        for run, extent, depth, side in _border_runs(parts, i)
+        and depth <= min(run, SLIVER_DEPTH * (across - side))
+        for run, extent, depth, side in runs
     )
 
 
