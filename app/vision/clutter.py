@@ -111,14 +111,15 @@ def _border_runs(parts: Components, i: int) -> list[tuple[int, int, int, int]]:
     along the border, its depth across it, and the border's length."""
     h, w = parts.shape
     x0, y0, x1, y1 = (int(v) for v in parts.boxes[i])
-    blob = parts.mask([i])
+    along_rows, along_columns = (y0 == 0) != (y1 == h), (x0 == 0) != (x1 == w)
+    if not (along_rows or along_columns):
+        return []
+    own = parts.crop(i)  # over its box: the box's edge on the border is the border
     runs = []
-    if (y0 == 0) != (y1 == h):
-        row = 0 if y0 == 0 else h - 1
-        runs.append((int(blob[row, x0:x1].sum()), x1 - x0, y1 - y0, w))
-    if (x0 == 0) != (x1 == w):
-        column = 0 if x0 == 0 else w - 1
-        runs.append((int(blob[y0:y1, column].sum()), y1 - y0, x1 - x0, h))
+    if along_rows:
+        runs.append((int(own[0 if y0 == 0 else -1].sum()), x1 - x0, y1 - y0, w))
+    if along_columns:
+        runs.append((int(own[:, 0 if x0 == 0 else -1].sum()), y1 - y0, x1 - x0, h))
     return runs
 
 
