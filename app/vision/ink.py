@@ -145,7 +145,10 @@ def paper_noise(ink: Array) -> float:
     """The paper's noise: the spread of every pixel's ink, or, where most pixels hold
     ink (a fat digit photographed and cropped close), of the pixels fainter than
     ``MIN_CONTRAST``; the ink's own spread would make its strokes look like noise."""
-    if quantile(ink, 0.5) <= MIN_CONTRAST:
+    # the median is paper when more pixels than its rank (``quantile``'s) are paper:
+    # counted, not sorted (0.25 ms on an analysis copy)
+    median_rank = int(0.5 * (ink.size - 1) + 0.5)
+    if np.count_nonzero(ink <= np.float64(MIN_CONTRAST)) > median_rank:
         return robust_noise(ink)
     paper = ink[ink < MIN_CONTRAST]
     return robust_noise(paper) if paper.size >= MIN_PAPER_PIXELS else robust_noise(ink)
