@@ -33,8 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from benchmarks import photo_scene
-from benchmarks.photo_scene import photo_bytes
+from benchmarks.photo_scene import close_crop, photo_bytes
 from benchmarks.redraw import digit_alpha, pen_alpha, place, place_inside
 
 Array = np.ndarray
@@ -124,7 +123,7 @@ def photo_sample(
     spacing = height / rng.uniform(1.3, 2.5)
     if family == "photo_cropped":
         data = photo_bytes(place_inside(alpha, size, rng, 0.12), "photo_paper", rng, spacing)
-        return photo_scene.close_crop(data, rng)
+        return close_crop(data, rng)
     return photo_bytes(place_inside(alpha, size, rng, 0.12), family, rng, spacing)
 
 
